@@ -1,0 +1,12 @@
+namespace ZeroPath.Gateway.Authentication;
+
+public enum AuthFailure
+{
+    None = 0,
+    MissingCredentials,
+    MalformedCredentials,
+    InvalidToken,
+    TokenExpired,
+    ValidationBusy,
+    ClusterUnavailable,
+}

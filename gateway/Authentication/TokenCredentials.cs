@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Primitives;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Gateway.Authentication;
+
+/// <summary>The two credential headers, checked for shape before anything leaves the process.</summary>
+public readonly record struct TokenCredentials(Guid TokenId, string Secret)
+{
+    /// <summary>A UUID in its 36-character hyphenated form.</summary>
+    public const int TokenIdLength = 36;
+
+    public static AuthFailure TryParse(IHeaderDictionary headers, out TokenCredentials credentials)
+    {
+        credentials = default;
+        var idFailure = Single(headers, TokenHeaders.TokenId, out var id);
+        var secretFailure = Single(headers, TokenHeaders.TokenSecret, out var secret);
+
+        // Missing wins over malformed: "send both headers" is the more useful answer.
+        if (idFailure == AuthFailure.MissingCredentials || secretFailure == AuthFailure.MissingCredentials)
+        {
+            return AuthFailure.MissingCredentials;
+        }
+
+        if (idFailure != AuthFailure.None || secretFailure != AuthFailure.None)
+        {
+            return AuthFailure.MalformedCredentials;
+        }
+
+        if (id.Length != TokenIdLength || !Guid.TryParseExact(id, "D", out var tokenId) || !TokenSecretFormat.IsWellFormed(secret))
+        {
+            return AuthFailure.MalformedCredentials;
+        }
+
+        credentials = new TokenCredentials(tokenId, secret);
+        return AuthFailure.None;
+    }
+
+    private static AuthFailure Single(IHeaderDictionary headers, string name, out string value)
+    {
+        value = "";
+        if (!headers.TryGetValue(name, out StringValues values) || values.Count == 0)
+        {
+            return AuthFailure.MissingCredentials;
+        }
+
+        if (values.Count > 1)
+        {
+            return AuthFailure.MalformedCredentials;
+        }
+
+        value = values[0] ?? "";
+        return string.IsNullOrWhiteSpace(value) ? AuthFailure.MissingCredentials : AuthFailure.None;
+    }
+
+    // Never print the secret, whatever logs or debugger displays the struct.
+    public override string ToString() => $"TokenCredentials {{ TokenId = {TokenId} }}";
+}

@@ -1,0 +1,47 @@
+using Orleans.Configuration;
+using ZeroPath.ServiceDefaults;
+
+namespace ZeroPath.Gateway.Hosting;
+
+public static partial class ClusterClientHostingExtensions
+{
+    /// <summary>
+    /// Makes the gateway an Orleans client. It serves /healthz at once and keeps trying to reach the cluster for as long
+    /// as it takes; /readyz says when it has.
+    /// </summary>
+    public static WebApplicationBuilder AddTokenClusterClient(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(ClusterClientOptions.SectionName).Get<ClusterClientOptions>() ?? new ClusterClientOptions();
+        if (options.GatewayPorts.Length == 0)
+        {
+            throw new InvalidOperationException($"{ClusterClientOptions.SectionName}:GatewayPorts must name at least one silo gateway port.");
+        }
+
+        builder.UseOrleansClient(client =>
+        {
+            client.UseLocalhostClustering(options.GatewayPorts, options.ServiceId, options.ClusterId);
+            client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = options.ResponseTimeout);
+            client.AddActivityPropagation();
+            client.UseConnectionRetryFilter<RetryForeverFilter>();
+        });
+
+        // Kestrel and the cluster client start side by side, so probes are answered while the cluster is away.
+        builder.Services.Configure<HostOptions>(h => h.ServicesStartConcurrently = true);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddHealthChecks().AddClusterReadinessCheck();
+        return builder;
+    }
+
+    private sealed partial class RetryForeverFilter(ClusterClientOptions options, ILogger<RetryForeverFilter> logger) : IClientConnectionRetryFilter
+    {
+        public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+        {
+            LogConnectRetry(logger, exception.GetType().Name, exception.Message);
+            await Task.Delay(options.ConnectRetryDelay, cancellationToken);
+            return true;
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Token cluster not reachable yet ({ErrorType}: {Reason}); retrying")]
+        private static partial void LogConnectRetry(ILogger logger, string errorType, string reason);
+    }
+}

@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+using Orleans.Concurrency;
+
+namespace ZeroPath.Tokens;
+
+/// <summary>An organization, keyed by its id: its members and their permissions, and the index of its tokens.</summary>
+[Alias("zp.organization")]
+public interface IOrganizationGrain : IGrainWithStringKey
+{
+    [Alias("set-member")]
+    Task<OrganizationMember> SetMember(string userId, ImmutableArray<string> permissions);
+
+    /// <summary>Removes a member and ends all of their tokens before returning. False when not a member.</summary>
+    [Alias("remove-member")]
+    Task<bool> RemoveMember(string userId);
+
+    [Alias("create-token")]
+    Task<CreateTokenResult> CreateToken(CreateTokenCommand command);
+
+    /// <summary>Active tokens (neither expired nor ended), newest first.</summary>
+    [ReadOnly]
+    [Alias("list-tokens")]
+    Task<ImmutableArray<TokenSummary>> ListTokens();
+
+    /// <summary>Deletes a token of this organization; it has stopped validating when this returns. False when not in this organization.</summary>
+    [Alias("delete-token")]
+    Task<bool> DeleteToken(Guid tokenId);
+}
+
+/// <summary>Answers readiness probes: a successful call proves a client can reach a silo that serves grains.</summary>
+[Alias("zp.ping")]
+public interface IClusterPingGrain : IGrainWithIntegerKey
+{
+    [Alias("ping")]
+    Task Ping();
+}

@@ -1,0 +1,110 @@
+using System.Collections.Immutable;
+
+namespace ZeroPath.Tokens;
+
+[GenerateSerializer]
+[Alias("zp.validation-outcome")]
+public enum TokenValidationOutcome
+{
+    /// <summary>Unknown id, wrong secret, deleted or revoked: deliberately one answer.</summary>
+    Invalid = 0,
+    Valid = 1,
+    /// <summary>The secret was right but the token is past its expiry.</summary>
+    Expired = 2,
+    /// <summary>The secret could not be checked now: Argon2 capacity is exhausted. Retry later.</summary>
+    Busy = 3,
+}
+
+/// <summary>The answer to <see cref="ITokenGrain.Validate"/>; identity fields are set only when <see cref="Outcome"/> is Valid.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.token-validation")]
+public sealed record TokenValidation(
+    [property: Id(0)] TokenValidationOutcome Outcome,
+    [property: Id(1)] string? OrganizationId,
+    [property: Id(2)] string? UserId,
+    [property: Id(3)] ImmutableArray<string> Permissions,
+    [property: Id(4)] DateTimeOffset? ExpiresAt)
+{
+    public static readonly TokenValidation Invalid = new(TokenValidationOutcome.Invalid, null, null, [], null);
+    public static readonly TokenValidation Expired = new(TokenValidationOutcome.Expired, null, null, [], null);
+    public static readonly TokenValidation Busy = new(TokenValidationOutcome.Busy, null, null, [], null);
+
+    public bool IsValid => Outcome == TokenValidationOutcome.Valid;
+}
+
+/// <summary>Everything a token grain stores about a token at creation. Carries the hash, never the secret.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.token-record")]
+public sealed record TokenRecord(
+    [property: Id(0)] Guid TokenId,
+    [property: Id(1)] string OrganizationId,
+    [property: Id(2)] string UserId,
+    [property: Id(3)] string? Name,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset ExpiresAt,
+    [property: Id(6)] string SecretHash,
+    [property: Id(7)] ImmutableArray<string> Permissions);
+
+[GenerateSerializer]
+[Alias("zp.token-end-reason")]
+public enum TokenEndReason
+{
+    /// <summary>Deleted by its owner or an operator through the organization.</summary>
+    Deleted = 0,
+    /// <summary>Its owner stopped being a member of the organization.</summary>
+    MemberRemoved = 1,
+}
+
+[GenerateSerializer, Immutable]
+[Alias("zp.create-token")]
+public sealed record CreateTokenCommand(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] string? Name,
+    [property: Id(2)] int ExpiresInDays);
+
+[GenerateSerializer]
+[Alias("zp.create-token-status")]
+public enum CreateTokenStatus
+{
+    Created = 0,
+    MemberNotFound = 1,
+    /// <summary>Argon2 capacity is exhausted; nothing was stored.</summary>
+    Busy = 2,
+}
+
+/// <summary>The only place a token secret ever leaves the cluster: the creation response.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.issued-token")]
+public sealed record IssuedToken(
+    [property: Id(0)] Guid TokenId,
+    [property: Id(1)] string Secret,
+    [property: Id(2)] string? Name,
+    [property: Id(3)] DateTimeOffset CreatedAt,
+    [property: Id(4)] DateTimeOffset ExpiresAt,
+    [property: Id(5)] ImmutableArray<string> Permissions)
+{
+    // Records print every member; this one must never print the secret.
+    public override string ToString() => $"IssuedToken {{ TokenId = {TokenId}, Name = {Name}, ExpiresAt = {ExpiresAt:O} }}";
+}
+
+[GenerateSerializer, Immutable]
+[Alias("zp.create-token-result")]
+public sealed record CreateTokenResult(
+    [property: Id(0)] CreateTokenStatus Status,
+    [property: Id(1)] IssuedToken? Token);
+
+[GenerateSerializer, Immutable]
+[Alias("zp.token-summary")]
+public sealed record TokenSummary(
+    [property: Id(0)] Guid TokenId,
+    [property: Id(1)] string? Name,
+    [property: Id(2)] string UserId,
+    [property: Id(3)] DateTimeOffset CreatedAt,
+    [property: Id(4)] DateTimeOffset ExpiresAt);
+
+[GenerateSerializer, Immutable]
+[Alias("zp.member")]
+public sealed record OrganizationMember(
+    [property: Id(0)] string OrganizationId,
+    [property: Id(1)] string UserId,
+    [property: Id(2)] ImmutableArray<string> Permissions);

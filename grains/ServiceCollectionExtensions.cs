@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ZeroPath.Grains.Secrets;
+
+namespace ZeroPath.Grains;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>The services the grains need: the bounded Argon2 hasher (options from <c>ZeroPath:Argon2</c>) and a clock.</summary>
+    public static IServiceCollection AddZeroPathGrains(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TokenHashingOptions>()
+            .Bind(configuration.GetSection(TokenHashingOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenHashingOptions>, TokenHashingOptionsValidator>();
+        services.TryAddSingleton<TokenSecretHasher>();
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    private sealed class TokenHashingOptionsValidator : IValidateOptions<TokenHashingOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, TokenHashingOptions options) =>
+            options.Validate() is { } error
+                ? ValidateOptionsResult.Fail(error)
+                : ValidateOptionsResult.Success;
+    }
+}

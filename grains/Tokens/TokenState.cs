@@ -1,0 +1,35 @@
+using System.Collections.Immutable;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Grains.Tokens;
+
+/// <summary>A token's stored state. Holds the Argon2id hash while the token lives, never the secret.</summary>
+[GenerateSerializer]
+[Alias("zp.token-state")]
+public sealed record TokenState
+{
+    [Id(0)] public string OrganizationId { get; init; } = "";
+    [Id(1)] public string UserId { get; init; } = "";
+    [Id(2)] public string? Name { get; init; }
+    [Id(3)] public DateTimeOffset CreatedAt { get; init; }
+    [Id(4)] public DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>Null once the token has ended: nothing can validate against it again.</summary>
+    [Id(5)] public string? SecretHash { get; init; }
+    [Id(6)] public ImmutableArray<string> Permissions { get; init; } = [];
+    [Id(7)] public DateTimeOffset? EndedAt { get; init; }
+    [Id(8)] public TokenEndReason? EndReason { get; init; }
+
+    public bool HasEnded => EndedAt is not null;
+
+    public static TokenState From(TokenRecord record) => new()
+    {
+        OrganizationId = record.OrganizationId,
+        UserId = record.UserId,
+        Name = record.Name,
+        CreatedAt = record.CreatedAt,
+        ExpiresAt = record.ExpiresAt,
+        SecretHash = record.SecretHash,
+        Permissions = record.Permissions,
+    };
+}

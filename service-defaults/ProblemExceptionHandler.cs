@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace ZeroPath.ServiceDefaults;
+
+/// <summary>
+/// Turns what escapes an endpoint into problem+json: the cluster being unreachable is a 503 the caller may retry,
+/// a malformed request the framework rejected keeps its 4xx, anything else is a 500 with no internals in the body.
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, code, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "bad_request", "The request could not be read."),
+            OrleansException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "cluster_unavailable", "The token cluster is unavailable; retry shortly."),
+            _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred."),
+        };
+
+        if (status >= 500)
+        {
+            LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
+        }
+
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "1";
+        }
+
+        context.Response.StatusCode = status;
+        await TypedResults.Problem(Problems.Create(status, code, detail)).ExecuteAsync(context);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {Method} {Path} failed")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path);
+}

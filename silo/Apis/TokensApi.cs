@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using ZeroPath.ServiceDefaults;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Silo.Apis;
+
+internal static class TokensApi
+{
+    public static void MapTokensApi(this RouteGroupBuilder admin)
+    {
+        admin.MapPost("/orgs/{orgId}/tokens", CreateToken);
+        admin.MapGet("/orgs/{orgId}/tokens", ListTokens);
+        admin.MapDelete("/orgs/{orgId}/tokens/{tokenId}", DeleteToken);
+    }
+
+    private static async Task<IResult> CreateToken(string orgId, HttpContext context, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (RouteIds.CheckOrganization(orgId) is { } badId)
+        {
+            return badId;
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync<CreateTokenRequest>(context.Request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body!.UserId is not { } userId || !TokenRules.IsValidId(userId))
+        {
+            return Problems.BadRequest("invalid_user_id", $"userId is required: 1–{TokenRules.MaxIdLength} characters of letters, digits, '-' and '_'.");
+        }
+
+        if (!TokenRules.TryNormalizeName(body.Name, out var name))
+        {
+            return Problems.BadRequest("invalid_name", $"name must be at most {TokenRules.MaxNameLength} characters after trimming.");
+        }
+
+        if (!TryReadExpiresInDays(body.ExpiresInDays, out var days))
+        {
+            return Problems.BadRequest(
+                "invalid_expires_in_days",
+                $"expiresInDays must be a whole number from {TokenRules.MinExpiresInDays} to {TokenRules.MaxExpiresInDays}.");
+        }
+
+        var result = await grains.GetGrain<IOrganizationGrain>(orgId).CreateToken(new CreateTokenCommand(userId, name, days));
+        switch (result.Status)
+        {
+            case CreateTokenStatus.MemberNotFound:
+                return Problems.NotFound("member_not_found", $"User '{userId}' is not a member of organization '{orgId}'.");
+            case CreateTokenStatus.Busy:
+                return Problems.Unavailable(context, "hashing_busy", "Too many secrets are being hashed right now; retry shortly.");
+        }
+
+        var token = result.Token!;
+        // The one response that carries a secret: no cache may keep it.
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Json(
+            new CreatedTokenResponse(token.TokenId, token.Secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions),
+            statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> ListTokens(string orgId, IGrainFactory grains)
+    {
+        if (RouteIds.CheckOrganization(orgId) is { } badId)
+        {
+            return badId;
+        }
+
+        var tokens = await grains.GetGrain<IOrganizationGrain>(orgId).ListTokens();
+        var items = new TokenListItem[tokens.Length];
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var t = tokens[i];
+            items[i] = new TokenListItem(t.TokenId, t.Name, t.UserId, t.CreatedAt, t.ExpiresAt);
+        }
+
+        return TypedResults.Ok(items);
+    }
+
+    private static async Task<IResult> DeleteToken(string orgId, string tokenId, IGrainFactory grains)
+    {
+        if (RouteIds.CheckOrganization(orgId) is { } badOrg)
+        {
+            return badOrg;
+        }
+
+        if (RouteIds.CheckToken(tokenId, out var id) is { } badToken)
+        {
+            return badToken;
+        }
+
+        return await grains.GetGrain<IOrganizationGrain>(orgId).DeleteToken(id)
+            ? TypedResults.NoContent()
+            : Problems.NotFound("token_not_found", $"Token {id} is not a token of organization '{orgId}'.");
+    }
+
+    private static bool TryReadExpiresInDays(JsonElement? value, out int days)
+    {
+        days = TokenRules.DefaultExpiresInDays;
+        if (value is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        // TryGetInt32 refuses 30.5 and 3e1 alike; a JSON string is not a number.
+        return element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out days) && TokenRules.IsValidExpiresInDays(days);
+    }
+
+    private sealed record CreateTokenRequest(string? UserId, string? Name, JsonElement? ExpiresInDays);
+
+    private sealed record CreatedTokenResponse(
+        Guid TokenId, string TokenSecret, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ImmutableArray<string> Permissions);
+
+    private sealed record TokenListItem(Guid TokenId, string? Name, string UserId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+}
