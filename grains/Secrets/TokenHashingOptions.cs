@@ -20,7 +20,8 @@ public sealed class TokenHashingOptions
     /// <summary>Operations allowed to wait for a slot; beyond this a verify answers Busy at once instead of queueing.</summary>
     public int MaxQueuedOperations { get; set; } = 64;
 
-    internal string? Validate()
+    /// <summary>The first wrong setting, named as in configuration; null when all are fine.</summary>
+    public string? Validate()
     {
         if (MemoryKiB < 8 * Parallelism || MemoryKiB > 4 * 1024 * 1024)
         {

@@ -61,7 +61,7 @@ public sealed partial class TokenGrain(
         if (state.RecordExists)
         {
             // A retried call with the same record is fine; anything else would edit an immutable token.
-            if (state.State != initial)
+            if (!state.State.SameAs(initial))
             {
                 LogInitializeRefused(logger, record.TokenId);
                 throw new InvalidOperationException($"Token {record.TokenId} already exists and cannot be changed.");

@@ -22,6 +22,10 @@ public sealed record TokenState
 
     public bool HasEnded => EndedAt is not null;
 
+    /// <summary>Value equality, permissions compared by content (ImmutableArray's own equality is by reference).</summary>
+    public bool SameAs(TokenState other) =>
+        this with { Permissions = [] } == other with { Permissions = [] } && Permissions.SequenceEqual(other.Permissions, StringComparer.Ordinal);
+
     public static TokenState From(TokenRecord record) => new()
     {
         OrganizationId = record.OrganizationId,

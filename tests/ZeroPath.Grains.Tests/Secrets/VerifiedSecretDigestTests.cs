@@ -1,0 +1,30 @@
+using ZeroPath.Grains.Secrets;
+
+namespace ZeroPath.Grains.Tests.Secrets;
+
+public class VerifiedSecretDigestTests
+{
+    [Fact]
+    public void Matches_only_the_remembered_secret_and_nothing_after_forget()
+    {
+        var digest = new VerifiedSecretDigest();
+        var secret = TokenSecretGenerator.NewSecret();
+
+        Assert.False(digest.Matches(secret));
+        digest.Remember(secret);
+        Assert.True(digest.Matches(secret));
+        Assert.False(digest.Matches(TokenSecretGenerator.NewSecret()));
+        digest.Forget();
+        Assert.False(digest.Matches(secret));
+    }
+
+    [Fact]
+    public void Two_activations_do_not_share_a_digest()
+    {
+        var secret = TokenSecretGenerator.NewSecret();
+        var first = new VerifiedSecretDigest();
+        first.Remember(secret);
+
+        Assert.False(new VerifiedSecretDigest().Matches(secret));
+    }
+}

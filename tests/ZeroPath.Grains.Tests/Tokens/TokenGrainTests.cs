@@ -1,0 +1,112 @@
+using ZeroPath.Grains.Secrets;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Grains.Tests.Tokens;
+
+public class TokenGrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task Issued_token_validates_with_its_owner_org_and_permissions()
+    {
+        var (org, token) = await fixture.IssueAsync(["scans:read", "vulns:write"]);
+
+        var result = await fixture.ValidateAsync(token.TokenId, token.Secret);
+
+        Assert.Equal(TokenValidationOutcome.Valid, result.Outcome);
+        Assert.Equal(org.GetPrimaryKeyString(), result.OrganizationId);
+        Assert.Equal("alice", result.UserId);
+        Assert.Equal(["scans:read", "vulns:write"], result.Permissions.ToArray());
+        Assert.Equal(token.ExpiresAt, result.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Warm_validation_keeps_answering_the_same()
+    {
+        var (_, token) = await fixture.IssueAsync();
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True((await fixture.ValidateAsync(token.TokenId, token.Secret)).IsValid);
+        }
+    }
+
+    [Fact]
+    public async Task Wrong_secret_is_rejected_and_never_remembered()
+    {
+        var (_, token) = await fixture.IssueAsync();
+        var wrong = TokenSecretGenerator.NewSecret();
+
+        // A wrong secret first (cold), again (would pass if it had been remembered), then after the right one warmed the digest.
+        Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, wrong)).Outcome);
+        Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, wrong)).Outcome);
+        Assert.True((await fixture.ValidateAsync(token.TokenId, token.Secret)).IsValid);
+        Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, wrong)).Outcome);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("short")]
+    [InlineData("not base64url!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!")]
+    public async Task Malformed_secret_is_invalid_without_hashing(string secret)
+    {
+        var (_, token) = await fixture.IssueAsync();
+
+        Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, secret)).Outcome);
+    }
+
+    [Fact]
+    public async Task Unknown_token_id_is_invalid()
+    {
+        var result = await fixture.ValidateAsync(Guid.NewGuid(), TokenSecretGenerator.NewSecret());
+
+        Assert.Equal(TokenValidation.Invalid, result);
+    }
+
+    [Fact]
+    public async Task Token_survives_deactivation_and_still_validates_from_storage()
+    {
+        var (_, token) = await fixture.IssueAsync();
+        Assert.True((await fixture.ValidateAsync(token.TokenId, token.Secret)).IsValid);
+
+        await fixture.Cluster.Cluster.DeactivateAsync(fixture.Grains.GetGrain<ITokenGrain>(token.TokenId));
+
+        Assert.True((await fixture.ValidateAsync(token.TokenId, token.Secret)).IsValid);
+    }
+
+    [Fact]
+    public async Task A_token_cannot_be_changed_after_creation()
+    {
+        var (org, token) = await fixture.IssueAsync();
+        var grain = fixture.Grains.GetGrain<ITokenGrain>(token.TokenId);
+        var forged = new TokenRecord(
+            token.TokenId, org.GetPrimaryKeyString(), "mallory", "x", token.CreatedAt, token.ExpiresAt.AddDays(300), "$argon2id$forged", ["admin"]);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Initialize(forged));
+        var result = await fixture.ValidateAsync(token.TokenId, token.Secret);
+        Assert.Equal("alice", result.UserId);
+        Assert.Equal(token.ExpiresAt, result.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Initialize_retried_with_the_same_record_is_harmless()
+    {
+        var tokenId = Guid.NewGuid();
+        var grain = fixture.Grains.GetGrain<ITokenGrain>(tokenId);
+        using var hasher = new TokenSecretHasher(Microsoft.Extensions.Options.Options.Create(new TokenHashingOptions { MemoryKiB = 256, Iterations = 1 }));
+        var secret = TokenSecretGenerator.NewSecret();
+        var record = new TokenRecord(tokenId, "org", "alice", null, fixture.Cluster.Clock.GetUtcNow(), fixture.Cluster.Clock.GetUtcNow().AddDays(1), hasher.Hash(secret), ["a", "b"]);
+
+        await grain.Initialize(record);
+        await grain.Initialize(record with { Permissions = ["a", "b"] });
+
+        Assert.True((await fixture.ValidateAsync(tokenId, secret)).IsValid);
+    }
+
+    [Fact]
+    public async Task A_record_for_another_id_is_refused()
+    {
+        var record = new TokenRecord(Guid.NewGuid(), "org", "alice", null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "$argon2id$x", []);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Grains.GetGrain<ITokenGrain>(Guid.NewGuid()).Initialize(record));
+    }
+}

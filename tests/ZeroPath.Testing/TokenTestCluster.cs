@@ -1,0 +1,43 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+using ZeroPath.Grains;
+
+namespace ZeroPath.Testing;
+
+/// <summary>An in-process Orleans test cluster running the production grains on memory storage and a fake clock.</summary>
+public sealed class TokenTestCluster : IAsyncDisposable
+{
+    private TokenTestCluster(InProcessTestCluster cluster, FakeTimeProvider clock)
+    {
+        Cluster = cluster;
+        Clock = clock;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+    public FakeTimeProvider Clock { get; }
+    public IGrainFactory Grains => Cluster.Client;
+
+    public static async Task<TokenTestCluster> StartAsync(short silos = 1)
+    {
+        var clock = new FakeTimeProvider(TestSettings.Epoch);
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(GrainStorageNames.Tokens);
+            silo.Services.AddZeroPathGrains(TestSettings.FastArgon2Configuration());
+            silo.Services.AddSingleton<TimeProvider>(clock);
+            silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new TokenTestCluster(cluster, clock);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
