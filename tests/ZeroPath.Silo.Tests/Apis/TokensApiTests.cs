@@ -1,0 +1,185 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Silo.Tests.Apis;
+
+public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
+{
+    private async Task<(HttpClient Client, string Org)> OrgWithAliceAsync()
+    {
+        var client = factory.CreateAdminClient();
+        var org = AdminClient.NewOrg();
+        (await client.PutMemberAsync(org, "alice", "scans:read", "vulns:write")).EnsureSuccessStatusCode();
+        return (client, org);
+    }
+
+    [Fact]
+    public async Task Create_is_201_with_id_secret_times_and_permissions_and_is_not_cacheable()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostAsJsonAsync($"/admin/v1/orgs/{org}/tokens", new { userId = "alice", name = " CI ", expiresInDays = 7 });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(
+            ["tokenId", "tokenSecret", "name", "createdAt", "expiresAt", "permissions"],
+            body.EnumerateObject().Select(p => p.Name));
+        var tokenId = body.GetProperty("tokenId").GetGuid();
+        var secret = body.GetProperty("tokenSecret").GetString()!;
+        Assert.True(TokenSecretFormat.IsWellFormed(secret));
+        Assert.Equal("CI", body.GetProperty("name").GetString());
+        Assert.Equal(body.GetProperty("createdAt").GetDateTimeOffset().AddDays(7), body.GetProperty("expiresAt").GetDateTimeOffset());
+        Assert.Equal(["scans:read", "vulns:write"], body.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        Assert.True((await factory.Grains.GetGrain<ITokenGrain>(tokenId).Validate(secret)).IsValid);
+    }
+
+    [Fact]
+    public async Task Name_and_expiry_are_optional_with_a_30_day_default()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        var body = await client.CreateTokenAsync(org, new { userId = "alice" });
+
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("name").ValueKind);
+        Assert.Equal(body.GetProperty("createdAt").GetDateTimeOffset().AddDays(30), body.GetProperty("expiresAt").GetDateTimeOffset());
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("365")]
+    [InlineData("null")]
+    public async Task Expiry_bounds_are_accepted(string days)
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostRawAsync($"/admin/v1/orgs/{org}/tokens", $"{{\"userId\":\"alice\",\"expiresInDays\":{days}}}");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("366")]
+    [InlineData("-1")]
+    [InlineData("30.5")]
+    [InlineData("30.0")]
+    [InlineData("3e1")]
+    [InlineData("\"30\"")]
+    [InlineData("true")]
+    [InlineData("99999999999")]
+    public async Task Expiry_outside_1_to_365_whole_days_is_400(string days)
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostRawAsync($"/admin/v1/orgs/{org}/tokens", $"{{\"userId\":\"alice\",\"expiresInDays\":{days}}}");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "invalid_expires_in_days");
+    }
+
+    [Fact]
+    public async Task A_name_of_100_characters_is_fine_and_101_is_400()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        var ok = await client.CreateTokenAsync(org, new { userId = "alice", name = new string('n', 100) });
+        using var tooLong = await client.PostAsJsonAsync($"/admin/v1/orgs/{org}/tokens", new { userId = "alice", name = new string('n', 101) });
+
+        Assert.Equal(100, ok.GetProperty("name").GetString()!.Length);
+        await ProblemAssert.IsProblemAsync(tooLong, HttpStatusCode.BadRequest, "invalid_name");
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"userId\":\"\"}")]
+    [InlineData("{\"userId\":\"no spaces\"}")]
+    public async Task A_missing_or_bad_user_id_is_400(string body)
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostRawAsync($"/admin/v1/orgs/{org}/tokens", body);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "invalid_user_id");
+    }
+
+    [Fact]
+    public async Task Creating_for_a_non_member_is_404()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostAsJsonAsync($"/admin/v1/orgs/{org}/tokens", new { userId = "bob" });
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "member_not_found");
+    }
+
+    [Fact]
+    public async Task List_returns_active_tokens_without_secret_or_hash()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+        var kept = await client.CreateTokenAsync(org, new { userId = "alice", name = "kept" });
+        var deleted = await client.CreateTokenAsync(org, new { userId = "alice", name = "deleted" });
+        (await client.DeleteAsync($"/admin/v1/orgs/{org}/tokens/{deleted.GetProperty("tokenId").GetGuid()}")).EnsureSuccessStatusCode();
+
+        using var response = await client.GetAsync($"/admin/v1/orgs/{org}/tokens");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var item = Assert.Single(JsonDocument.Parse(text).RootElement.EnumerateArray());
+        Assert.Equal(["tokenId", "name", "userId", "createdAt", "expiresAt"], item.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(kept.GetProperty("tokenId").GetGuid(), item.GetProperty("tokenId").GetGuid());
+        Assert.DoesNotContain(kept.GetProperty("tokenSecret").GetString()!, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("argon2", text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task List_of_an_unknown_organization_is_empty()
+    {
+        using var client = factory.CreateAdminClient();
+
+        Assert.Equal("[]", await client.GetStringAsync($"/admin/v1/orgs/{AdminClient.NewOrg()}/tokens"));
+    }
+
+    [Fact]
+    public async Task Delete_is_204_and_the_token_stops_validating()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+        var token = await client.CreateTokenAsync(org, new { userId = "alice" });
+        var tokenId = token.GetProperty("tokenId").GetGuid();
+
+        using var response = await client.DeleteAsync($"/admin/v1/orgs/{org}/tokens/{tokenId}");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.False((await factory.Grains.GetGrain<ITokenGrain>(tokenId).Validate(token.GetProperty("tokenSecret").GetString()!)).IsValid);
+        using var again = await client.DeleteAsync($"/admin/v1/orgs/{org}/tokens/{tokenId}");
+        await ProblemAssert.IsProblemAsync(again, HttpStatusCode.NotFound, "token_not_found");
+    }
+
+    [Fact]
+    public async Task Deleting_a_token_through_another_organization_is_404_and_leaves_it_valid()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+        var token = await client.CreateTokenAsync(org, new { userId = "alice" });
+        var tokenId = token.GetProperty("tokenId").GetGuid();
+
+        using var response = await client.DeleteAsync($"/admin/v1/orgs/{AdminClient.NewOrg()}/tokens/{tokenId}");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "token_not_found");
+        Assert.True((await factory.Grains.GetGrain<ITokenGrain>(tokenId).Validate(token.GetProperty("tokenSecret").GetString()!)).IsValid);
+    }
+
+    [Theory]
+    [InlineData("not-a-uuid")]
+    [InlineData("3f2b9c4e8d1a4b6f9e2d7c5a1b0e4f3d")]
+    [InlineData("%7B3f2b9c4e-8d1a-4b6f-9e2d-7c5a1b0e4f3d%7D")]
+    public async Task Delete_with_a_malformed_token_id_is_400(string tokenId)
+    {
+        using var client = factory.CreateAdminClient();
+
+        using var response = await client.DeleteAsync($"/admin/v1/orgs/acme/tokens/{tokenId}");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "invalid_token_id");
+    }
+}

@@ -1,0 +1,42 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ZeroPath.Testing;
+
+namespace ZeroPath.Silo.Tests;
+
+/// <summary>The real silo host (Orleans and admin API) in process, on free Orleans ports, with cheap Argon2.</summary>
+public sealed class SiloFactory : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "test-admin-key-0123456789";
+
+    public string? Key { get; init; } = AdminKey;
+
+    public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
+
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var settings = new Dictionary<string, string?>(TestSettings.FastArgon2)
+        {
+            ["ZeroPath:Silo:ClusterId"] = $"test-{Guid.NewGuid():N}",
+            ["ZeroPath:Silo:SiloPort"] = FreeTcpPort.Next().ToString(CultureInfo.InvariantCulture),
+            ["ZeroPath:Silo:GatewayPort"] = FreeTcpPort.Next().ToString(CultureInfo.InvariantCulture),
+            ["ZeroPath:Admin:Key"] = Key,
+            // Shadow any key in the environment so the missing-key tests mean what they say.
+            ["ZP_ADMIN_KEY"] = "",
+        };
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
+        builder.ConfigureLogging(logging => logging.ClearProviders());
+    }
+}
