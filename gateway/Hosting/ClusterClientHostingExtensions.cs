@@ -12,14 +12,10 @@ public static partial class ClusterClientHostingExtensions
     public static WebApplicationBuilder AddTokenClusterClient(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(ClusterClientOptions.SectionName).Get<ClusterClientOptions>() ?? new ClusterClientOptions();
-        if (options.GatewayPorts.Length == 0)
-        {
-            throw new InvalidOperationException($"{ClusterClientOptions.SectionName}:GatewayPorts must name at least one silo gateway port.");
-        }
-
+        int[] gatewayPorts = options.GatewayPorts is { Length: > 0 } ports ? ports : [30000];
         builder.UseOrleansClient(client =>
         {
-            client.UseLocalhostClustering(options.GatewayPorts, options.ServiceId, options.ClusterId);
+            client.UseLocalhostClustering(gatewayPorts, options.ServiceId, options.ClusterId);
             client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = options.ResponseTimeout);
             client.AddActivityPropagation();
             client.UseConnectionRetryFilter<RetryForeverFilter>();

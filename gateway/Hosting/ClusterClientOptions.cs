@@ -8,8 +8,9 @@ public sealed class ClusterClientOptions
     public string ClusterId { get; set; } = "zeropath-local";
     public string ServiceId { get; set; } = "zeropath";
 
-    /// <summary>Orleans gateway ports of the local silos.</summary>
-    public int[] GatewayPorts { get; set; } = [30000];
+    /// <summary>Orleans gateway ports of the local silos. Empty means the default silo's 30000.</summary>
+    /// <remarks>No initializer: the configuration binder appends to an existing array instead of replacing it.</remarks>
+    public int[] GatewayPorts { get; set; } = [];
 
     /// <summary>How long one grain call may take before the request answers 503.</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);

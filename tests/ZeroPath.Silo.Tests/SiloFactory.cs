@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ZeroPath.Testing;
@@ -36,7 +35,12 @@ public sealed class SiloFactory : WebApplicationFactory<Program>
             // Shadow any key in the environment so the missing-key tests mean what they say.
             ["ZP_ADMIN_KEY"] = "",
         };
-        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
+        // UseSetting, not ConfigureAppConfiguration: the host reads silo settings while building, before the latter applies.
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureLogging(logging => logging.ClearProviders());
     }
 }
