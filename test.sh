@@ -26,9 +26,10 @@ dotnet test ZeroPath.Orleans.sln -c "$configuration" --no-build \
   --logger "console;verbosity=normal" 2>&1 | tee "$results/test.log" || status=$?
 
 # One closing line for CI: the sum over every test assembly.
-passed=$(grep -Eo 'Passed: +[0-9]+' "$results/test.log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$results/test.log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$results/test.log" | awk '{s+=$2} END {print s+0}')
+count() { awk -v key="$1:" '$1 == key && $2 ~ /^[0-9]+$/ {s += $2} END {print s + 0}' "$results/test.log"; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
   echo "test.sh: no test ran" >&2
   status=1

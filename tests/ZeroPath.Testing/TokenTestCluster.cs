@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
@@ -18,7 +19,9 @@ public sealed class TokenTestCluster : IAsyncDisposable
     public FakeTimeProvider Clock { get; }
     public IGrainFactory Grains => Cluster.Client;
 
-    public static async Task<TokenTestCluster> StartAsync(short silos = 1)
+    /// <param name="silos">How many silos.</param>
+    /// <param name="productionArgon2">Production Argon2 cost instead of the cheap test parameters (for benchmarks).</param>
+    public static async Task<TokenTestCluster> StartAsync(short silos = 1, bool productionArgon2 = false)
     {
         var clock = new FakeTimeProvider(TestSettings.Epoch);
         var builder = new InProcessTestClusterBuilder(silos);
@@ -26,7 +29,8 @@ public sealed class TokenTestCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(GrainStorageNames.Tokens);
-            silo.Services.AddZeroPathGrains(TestSettings.FastArgon2Configuration());
+            silo.Services.AddZeroPathGrains(
+                productionArgon2 ? new ConfigurationBuilder().Build() : TestSettings.FastArgon2Configuration());
             silo.Services.AddSingleton<TimeProvider>(clock);
             silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
         });
