@@ -62,45 +62,37 @@ public sealed class TokenSecretHasher : IDisposable
     }
 
     /// <summary>Hashes on the calling thread, unbounded: for benchmarks and tests of the raw cost.</summary>
-    public string Hash(string secret)
+    public string Hash(string secret) => WithPassword(secret, password => Argon2.Hash(new Argon2Config
     {
-        var password = Encoding.UTF8.GetBytes(secret);
-        try
-        {
-            var config = new Argon2Config
-            {
-                Type = Argon2Type.HybridAddressing,
-                Version = Argon2Version.Nineteen,
-                MemoryCost = options.MemoryKiB,
-                TimeCost = options.Iterations,
-                Lanes = options.Parallelism,
-                Threads = options.Parallelism,
-                HashLength = HashBytes,
-                Salt = RandomNumberGenerator.GetBytes(SaltBytes),
-                Password = password,
-                ClearPassword = true,
-            };
-            return Argon2.Hash(config);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(password);
-        }
-    }
+        Type = Argon2Type.HybridAddressing,
+        Version = Argon2Version.Nineteen,
+        MemoryCost = options.MemoryKiB,
+        TimeCost = options.Iterations,
+        Lanes = options.Parallelism,
+        Threads = options.Parallelism,
+        HashLength = HashBytes,
+        Salt = RandomNumberGenerator.GetBytes(SaltBytes),
+        Password = password,
+        ClearPassword = true,
+    }));
 
     /// <summary>Verifies on the calling thread, unbounded. The cost comes from the encoded hash, not from options.</summary>
-    public bool Verify(string encodedHash, string secret)
+    public bool Verify(string encodedHash, string secret) =>
+        WithPassword(secret, password => Argon2.Verify(encodedHash, password, options.Parallelism));
+
+    public void Dispose() => limiter.Dispose();
+
+    /// <summary>Hands the secret's UTF-8 bytes to <paramref name="use"/> and wipes them afterwards.</summary>
+    private static T WithPassword<T>(string secret, Func<byte[], T> use)
     {
         var password = Encoding.UTF8.GetBytes(secret);
         try
         {
-            return Argon2.Verify(encodedHash, password, options.Parallelism);
+            return use(password);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(password);
         }
     }
-
-    public void Dispose() => limiter.Dispose();
 }

@@ -36,7 +36,7 @@ public class GatewayAuthenticationTests(GatewayFixture fixture) : IClassFixture<
 
         using var response = await client.SendAsync(request);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "missing_credentials");
+        await GatewayProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "missing_credentials");
     }
 
     public static TheoryData<string, string> MalformedCredentials => new()
@@ -62,7 +62,7 @@ public class GatewayAuthenticationTests(GatewayFixture fixture) : IClassFixture<
 
         using var response = await client.SendAsync(request);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "malformed_credentials");
+        await GatewayProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "malformed_credentials");
     }
 
     [Theory]
@@ -77,7 +77,7 @@ public class GatewayAuthenticationTests(GatewayFixture fixture) : IClassFixture<
 
         using var response = await client.SendAsync(request);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "malformed_credentials");
+        await GatewayProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "malformed_credentials");
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public class GatewayAuthenticationTests(GatewayFixture fixture) : IClassFixture<
         foreach (var (id, secret) in new[] { (Guid.NewGuid(), WellFormedSecret), (deleted.TokenId, WellFormedSecret), (token.TokenId, token.Secret) })
         {
             using var response = await client.SendAsync(GatewayFixture.Request(HttpMethod.Get, "/api/v2/x", id, secret));
-            var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
+            var problem = await GatewayProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
             bodies.Add(JsonSerializer.Serialize(problem.EnumerateObject().Where(p => p.Name != "traceId").ToDictionary(p => p.Name, p => p.Value.ToString())));
         }
 
@@ -109,9 +109,9 @@ public class GatewayAuthenticationTests(GatewayFixture fixture) : IClassFixture<
         fixture.Silo.Clock.Advance(TimeSpan.FromDays(1));
 
         using var expired = await client.SendAsync(GatewayFixture.Request(HttpMethod.Get, "/api/v1/x", token.TokenId, token.Secret));
-        await ProblemAssert.IsProblemAsync(expired, HttpStatusCode.Unauthorized, "token_expired");
+        await GatewayProblemAssert.IsProblemAsync(expired, HttpStatusCode.Unauthorized, "token_expired");
         using var wrong = await client.SendAsync(GatewayFixture.Request(HttpMethod.Get, "/api/v1/x", token.TokenId, WellFormedSecret));
-        await ProblemAssert.IsProblemAsync(wrong, HttpStatusCode.Unauthorized, "invalid_token");
+        await GatewayProblemAssert.IsProblemAsync(wrong, HttpStatusCode.Unauthorized, "invalid_token");
     }
 
     [Theory]
@@ -143,8 +143,8 @@ public class GatewayAuthenticationTests(GatewayFixture fixture) : IClassFixture<
         using var missing = await client.GetAsync("/auth/check");
         using var invalid = await client.SendAsync(GatewayFixture.Request(HttpMethod.Get, "/auth/check", Guid.NewGuid(), WellFormedSecret));
 
-        await ProblemAssert.IsProblemAsync(missing, HttpStatusCode.Unauthorized, "missing_credentials");
-        await ProblemAssert.IsProblemAsync(invalid, HttpStatusCode.Unauthorized, "invalid_token");
+        await GatewayProblemAssert.IsProblemAsync(missing, HttpStatusCode.Unauthorized, "missing_credentials");
+        await GatewayProblemAssert.IsProblemAsync(invalid, HttpStatusCode.Unauthorized, "invalid_token");
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public class GatewayProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
 
         using var response = await client.SendAsync(GatewayFixture.Request(HttpMethod.Get, "/api/v1/x", Guid.NewGuid(), new string('a', 43)));
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
+        await GatewayProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
     }
 
     [Theory]

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 
+using ZeroPath.Testing;
+
 namespace ZeroPath.Silo.Tests.Apis;
 
 public class AdminAuthTests(SiloFactory factory) : IClassFixture<SiloFactory>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Silo.Tests.Apis;

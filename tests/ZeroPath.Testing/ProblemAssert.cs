@@ -1,11 +1,12 @@
 using System.Net;
 using System.Text.Json;
+using Xunit;
 
-namespace ZeroPath.Silo.Tests;
+namespace ZeroPath.Testing;
 
 public static class ProblemAssert
 {
-    /// <summary>Asserts an RFC 9457 problem+json response with the given status and stable code.</summary>
+    /// <summary>Asserts an RFC 9457 problem+json response with the given status and stable code; returns its body.</summary>
     public static async Task<JsonElement> IsProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
         Assert.Equal(status, response.StatusCode);

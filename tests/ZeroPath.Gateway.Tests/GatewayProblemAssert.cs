@@ -3,16 +3,12 @@ using System.Text.Json;
 
 namespace ZeroPath.Gateway.Tests;
 
-public static class ProblemAssert
+public static class GatewayProblemAssert
 {
-    /// <summary>Asserts problem+json with the code, and for 401 the WWW-Authenticate challenge naming it.</summary>
+    /// <summary>A gateway failure: problem+json with the code, plus the 401 challenge naming it or the 503 Retry-After.</summary>
     public static async Task<JsonElement> IsProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal(code, problem.GetProperty("code").GetString());
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        var problem = await Testing.ProblemAssert.IsProblemAsync(response, status, code);
         if (status == HttpStatusCode.Unauthorized)
         {
             var challenge = Assert.Single(response.Headers.WwwAuthenticate);
