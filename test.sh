@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # Restores, builds and runs every test; exits non-zero on any failure.
-# Needs only the .NET SDK pinned in global.json; NuGet packages are restored from the registry.
+# Installs what the integration tests need (redis-server with apt-get, Azurite with npm ci), starts them on free
+# loopback ports and stops them afterwards, also when tests fail. Needs the .NET SDK pinned in global.json.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 configuration="${CONFIGURATION:-Release}"
 results="$(mktemp -d)"
-trap 'rm -rf "$results"' EXIT
+# shellcheck source=scripts-lib.sh
+. ./scripts-lib.sh
+
+server_pids=()
+cleanup() {
+  if [ "${#server_pids[@]}" -gt 0 ]; then
+    kill "${server_pids[@]}" 2>/dev/null || true
+    wait "${server_pids[@]}" 2>/dev/null || true
+  fi
+  rm -rf "$results"
+}
+trap cleanup EXIT
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET SDK (dotnet) is required; see global.json for the version." >&2
@@ -19,6 +31,20 @@ echo "==> build ($configuration, warnings are errors)"
 dotnet build ZeroPath.Orleans.sln -c "$configuration" --no-restore
 echo "==> format check"
 dotnet format ZeroPath.Orleans.sln --verify-no-changes --no-restore
+ensure_servers_installed
+echo "==> starting redis-server and Azurite on free loopback ports"
+redis_port=$(free_port)
+azurite_port=$(free_port)
+start_redis "$redis_port" "$results/redis" "$results/redis.log"
+server_pids+=("$started_pid")
+start_azurite "$azurite_port" "$results/azurite" "$results/azurite.log"
+server_pids+=("$started_pid")
+wait_for_port "$redis_port" redis-server "$results/redis.log"
+wait_for_port "$azurite_port" Azurite "$results/azurite.log"
+export ZP_TEST_REDIS="127.0.0.1:$redis_port,abortConnect=false"
+ZP_TEST_STORAGE="$(azurite_connection "$azurite_port")"
+export ZP_TEST_STORAGE
+
 echo "==> test"
 status=0
 dotnet test ZeroPath.Orleans.sln -c "$configuration" --no-build \

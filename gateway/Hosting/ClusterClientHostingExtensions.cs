@@ -11,11 +11,22 @@ public static partial class ClusterClientHostingExtensions
     /// </summary>
     public static WebApplicationBuilder AddTokenClusterClient(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(ClusterClientOptions.SectionName).Get<ClusterClientOptions>() ?? new ClusterClientOptions();
-        int[] gatewayPorts = options.GatewayPorts is { Length: > 0 } ports ? ports : [30000];
+        var settings = new StartupSettings(builder.Configuration);
+        var cluster = settings.Bind<ClusterConnectionOptions>(ClusterConnectionOptions.SectionName);
+        var options = settings.Bind<ClusterClientOptions>(ClusterConnectionOptions.SectionName);
+        cluster.Validate(settings);
+        settings.ThrowIfInvalid();
+
         builder.UseOrleansClient(client =>
         {
-            client.UseLocalhostClustering(gatewayPorts, options.ServiceId, options.ClusterId);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+            // Redis membership also tells the client which silo gateways are alive.
+            client.UseRedisClustering(o => o.ConfigurationOptions = cluster.RedisConfiguration());
+            client.Configure<GatewayOptions>(g => g.GatewayListRefreshPeriod = options.GatewayListRefreshPeriod);
             client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = options.ResponseTimeout);
             client.AddActivityPropagation();
             client.UseConnectionRetryFilter<RetryForeverFilter>();

@@ -1,3 +1,5 @@
+using Azure.Data.Tables;
+using Orleans.Configuration;
 using ZeroPath.Grains;
 using ZeroPath.ServiceDefaults;
 
@@ -5,14 +7,54 @@ namespace ZeroPath.Silo.Hosting;
 
 public static class SiloHostingExtensions
 {
-    /// <summary>Co-hosts the Orleans silo with the admin API: one process, one DI container, in-memory grain calls.</summary>
+    public const string MembershipSection = "ZeroPath:Silo:Membership";
+
+    /// <summary>
+    /// Co-hosts the Orleans silo with the admin API: Redis membership, grain state and reminders in Azure Table storage,
+    /// all from configuration, checked before anything starts.
+    /// </summary>
     public static WebApplicationBuilder AddTokenSilo(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        var settings = new StartupSettings(builder.Configuration);
+        var cluster = settings.Bind<ClusterConnectionOptions>(ClusterConnectionOptions.SectionName);
+        var host = settings.Bind<SiloHostOptions>(SiloHostOptions.SectionName);
+        var storage = settings.Bind<StorageOptions>(StorageOptions.SectionName);
+        cluster.Validate(settings);
+        host.Validate(settings);
+        storage.Validate(settings);
+        settings.ThrowIfInvalid();
+
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
-            silo.AddMemoryGrainStorage(GrainStorageNames.Tokens);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+            if (host.SiloName.Length > 0)
+            {
+                silo.Configure<SiloOptions>(o => o.SiloName = host.SiloName);
+            }
+
+            silo.ConfigureEndpoints(host.Address, host.SiloPort, host.GatewayPort, host.ListenOnAnyHostAddress);
+            silo.UseRedisClustering(o => o.ConfigurationOptions = cluster.RedisConfiguration());
+            // Failure detection, explicit (appsettings.json): how fast a crashed silo is declared dead.
+            silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection(MembershipSection));
+
+            // One client for state and reminders. System.Text.Json stores plain JSON without .NET type names, so
+            // renaming a state type cannot orphan stored state.
+            var tables = new TableServiceClient(storage.ConnectionString);
+            silo.UseSystemTextJsonGrainStorageSerializer();
+            silo.AddAzureTableGrainStorage(GrainStorageNames.Tokens, o =>
+            {
+                o.TableServiceClient = tables;
+                o.TableName = storage.StateTable;
+            });
+            silo.UseAzureTableReminderService(o =>
+            {
+                o.TableServiceClient = tables;
+                o.TableName = storage.ReminderTable;
+            });
             silo.AddActivityPropagation();
         });
         builder.Services.AddZeroPathGrains(builder.Configuration);

@@ -25,7 +25,7 @@ public class EndToEndTests
     [Fact]
     public async Task Token_lifecycle_across_real_silo_gateway_and_upstream_processes()
     {
-        var system = new LocalSystem();
+        var system = await LocalSystem.CreateAsync();
         await using var silo = system.StartSilo();
         await using var upstream = system.StartUpstream();
         await silo.WaitUntilOkAsync("/readyz");
@@ -72,7 +72,7 @@ public class EndToEndTests
     [Fact]
     public async Task A_gateway_started_before_the_cluster_answers_probes_and_recovers_when_it_arrives()
     {
-        var system = new LocalSystem();
+        var system = await LocalSystem.CreateAsync();
         await using var gateway = system.StartGateway();
         await gateway.WaitUntilOkAsync("/healthz");
         using var api = new HttpClient { BaseAddress = gateway.BaseAddress };

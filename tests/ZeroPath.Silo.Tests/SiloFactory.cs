@@ -8,7 +8,7 @@ using ZeroPath.Testing;
 
 namespace ZeroPath.Silo.Tests;
 
-/// <summary>The real silo host (Orleans and admin API) in process, on free Orleans ports, with cheap Argon2.</summary>
+/// <summary>The real silo host (Orleans and admin API) in process: real Redis and Azurite, free Orleans ports, cheap Argon2.</summary>
 public sealed class SiloFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key-0123456789";
@@ -28,7 +28,9 @@ public sealed class SiloFactory : WebApplicationFactory<Program>
     {
         var settings = new Dictionary<string, string?>(TestSettings.FastArgon2)
         {
-            ["ZeroPath:Silo:ClusterId"] = $"test-{Guid.NewGuid():N}",
+            ["ZeroPath:Cluster:ClusterId"] = $"test-{Guid.NewGuid():N}",
+            ["ZeroPath:Cluster:Redis"] = TestServers.RedisAsync().GetAwaiter().GetResult(),
+            ["ZeroPath:Storage:ConnectionString"] = TestServers.StorageAsync().GetAwaiter().GetResult(),
             ["ZeroPath:Silo:SiloPort"] = FreeTcpPort.Next().ToString(CultureInfo.InvariantCulture),
             ["ZeroPath:Silo:GatewayPort"] = FreeTcpPort.Next().ToString(CultureInfo.InvariantCulture),
             ["ZeroPath:Admin:Key"] = Key,

@@ -3,29 +3,30 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Configuration;
 using Orleans.TestingHost;
 using ZeroPath.Grains;
 
 namespace ZeroPath.Testing;
 
 /// <summary>
-/// One real silo on free loopback ports with the production grains, memory storage and a fake clock, for tests that
-/// need an external Orleans client (the gateway) to connect over TCP.
+/// One real silo on free loopback ports with the production grains, real Redis membership, memory storage and a fake
+/// clock, for tests that need an external Orleans client (the gateway) to find it and connect over TCP.
 /// </summary>
 public sealed class TestSilo : IAsyncDisposable
 {
     private readonly IHost host;
 
-    private TestSilo(IHost host, int gatewayPort, string clusterId, string serviceId, FakeTimeProvider clock)
+    private TestSilo(IHost host, string redis, string clusterId, string serviceId, FakeTimeProvider clock)
     {
         this.host = host;
-        GatewayPort = gatewayPort;
+        Redis = redis;
         ClusterId = clusterId;
         ServiceId = serviceId;
         Clock = clock;
     }
 
-    public int GatewayPort { get; }
+    public string Redis { get; }
     public string ClusterId { get; }
     public string ServiceId { get; }
     public FakeTimeProvider Clock { get; }
@@ -38,12 +39,19 @@ public sealed class TestSilo : IAsyncDisposable
         var gatewayPort = FreeTcpPort.Next();
         var clusterId = $"test-{Guid.NewGuid():N}";
         const string serviceId = "zeropath-tests";
+        var redis = await TestServers.RedisAsync();
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = serviceId;
+            });
+            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+            silo.UseRedisClustering(redis);
             silo.AddMemoryGrainStorage(GrainStorageNames.Tokens);
         });
         builder.Services.AddZeroPathGrains(TestSettings.FastArgon2Configuration());
@@ -51,7 +59,7 @@ public sealed class TestSilo : IAsyncDisposable
         builder.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
         var host = builder.Build();
         await host.StartAsync();
-        return new TestSilo(host, gatewayPort, clusterId, serviceId, clock);
+        return new TestSilo(host, redis, clusterId, serviceId, clock);
     }
 
     /// <summary>Gateway configuration that points an Orleans client at this silo.</summary>
@@ -59,7 +67,7 @@ public sealed class TestSilo : IAsyncDisposable
     [
         new("ZeroPath:Cluster:ClusterId", ClusterId),
         new("ZeroPath:Cluster:ServiceId", ServiceId),
-        new("ZeroPath:Cluster:GatewayPorts:0", GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("ZeroPath:Cluster:Redis", Redis),
     ];
 
     public async ValueTask DisposeAsync()

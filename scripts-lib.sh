@@ -1,0 +1,53 @@
+# Shared by run.sh and test.sh: install and start the servers the system needs, on loopback.
+# shellcheck shell=bash
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# redis-server from Debian's packages, Azurite from npm pinned by tools/servers/package-lock.json.
+ensure_servers_installed() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "==> installing redis-server (apt-get)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+  if [ ! -x "$root/tools/servers/node_modules/.bin/azurite-table" ]; then
+    command -v npm >/dev/null 2>&1 || { echo "npm (Node.js) is required to install Azurite" >&2; exit 2; }
+    echo "==> installing Azurite (npm ci)"
+    (cd "$root/tools/servers" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_port() { # port name log
+  for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "$2 did not start listening on 127.0.0.1:$1; its log:" >&2
+  cat "$3" >&2 || true
+  return 1
+}
+
+# Both start a direct child of the calling shell (so it can be waited for) and leave its pid in $started_pid.
+
+# start_redis PORT DATA_DIR LOG: append-only persistence on, so membership survives a restart (dotnet/orleans #7784).
+start_redis() {
+  mkdir -p "$2"
+  redis-server --port "$1" --bind 127.0.0.1 --dir "$2" --appendonly yes --save "" >"$3" 2>&1 &
+  started_pid=$!
+}
+
+# start_azurite PORT DATA_DIR LOG: the table service only; Orleans uses nothing else here.
+start_azurite() {
+  mkdir -p "$2"
+  "$root/tools/servers/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort "$1" --location "$2" \
+    --skipApiVersionCheck --disableTelemetry --silent >"$3" 2>&1 &
+  started_pid=$!
+}
+
+azurite_connection() { # port
+  printf 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:%s/devstoreaccount1;' "$1"
+}
