@@ -1,20 +1,45 @@
 #!/usr/bin/env bash
-# Builds and runs the whole system locally on embedded defaults: one silo (admin API on 8081), the gateway (8080)
-# and a demo upstream (9090) that echoes what it receives. Ctrl-C or SIGTERM stops everything it started.
+# Runs the whole system locally on embedded defaults:
+#   redis-server (membership, AOF persistence) on 6379 and Azurite (grain state, reminders) on 10002, data in .run/;
+#   N silos (admin API on 8081, 8083, ...; Orleans ports 11111+i and 30000+i), M gateways (8080, 8082, ...),
+#   and a demo upstream on 9090 that echoes what it receives.
+# Tokens survive stopping and restarting it. Ctrl-C or SIGTERM stops everything it started.
+#
+#   ./run.sh [--silos N] [--gateways M]
 set -euo pipefail
 cd "$(dirname "$0")"
-root="$(pwd)"
+# shellcheck source=scripts-lib.sh
+. ./scripts-lib.sh
 configuration="${CONFIGURATION:-Release}"
-logs="$root/.run/logs"
+state="$root/.run"
+logs="$state/logs"
+silos=1
+gateways=1
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+usage() { say "usage: ./run.sh [--silos N] [--gateways M]   (N, M from 1 to 9)"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --silos) silos="${2:-}"; shift 2 ;;
+    --gateways) gateways="${2:-}"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+[[ "$silos" =~ ^[1-9]$ ]] || die "--silos takes a number from 1 to 9 (was '$silos')"
+[[ "$gateways" =~ ^[1-9]$ ]] || die "--gateways takes a number from 1 to 9 (was '$gateways')"
 
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is required; see global.json for the version."
 command -v curl >/dev/null 2>&1 || { say "==> installing curl"; apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
+ensure_servers_installed
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in 8080 8081 9090 11111 30000; do
+ports=(6379 10002 9090)
+for ((i = 0; i < silos; i++)); do ports+=($((8081 + 2 * i)) $((11111 + i)) $((30000 + i))); done
+for ((j = 0; j < gateways; j++)); do ports+=($((8080 + 2 * j))); done
+for port in "${ports[@]}"; do
   port_in_use "$port" && die "port $port on 127.0.0.1 is already in use; stop whatever holds it (an earlier ./run.sh?) and retry."
 done
 
@@ -28,52 +53,94 @@ say "==> building ($configuration)"
 dotnet build ZeroPath.Orleans.sln -c "$configuration" -v quiet -nologo >/dev/null || dotnet build ZeroPath.Orleans.sln -c "$configuration"
 
 mkdir -p "$logs"
-pids=()
+pids=()         # everything, for the liveness checks
+app_pids=()     # silos, gateways, upstream: stopped first, while membership and storage are still there
+server_pids=()  # redis-server and Azurite: stopped last
+
+stop_group() { # signal seconds pids...: the signal, then SIGKILL whatever is still running after the grace period
+  local signal="$1" grace="$2"
+  shift 2
+  [ $# -gt 0 ] || return 0
+  kill "-$signal" "$@" 2>/dev/null || true
+  for _ in $(seq 1 $((grace * 5))); do
+    local alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.2
+  done
+  kill -9 "$@" 2>/dev/null || true
+  wait "$@" 2>/dev/null || true
+}
+
 stop() {
   trap - INT TERM EXIT
   if [ "${#pids[@]}" -gt 0 ]; then
     say ""
     say "==> stopping"
-    kill "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
+    stop_group TERM 30 "${app_pids[@]}"
+    # SIGINT: Azurite saves its database on SIGINT only; redis-server flushes its AOF on either.
+    stop_group INT 10 "${server_pids[@]}"
   fi
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
 
-start() { # name project assembly
-  local folder="$root/$2/bin/$configuration/net10.0"
-  (cd "$folder" && exec dotnet "$3.dll") >"$logs/$1.log" 2>&1 &
+start_app() { # log-name project assembly args...
+  local name="$1" folder="$root/$2/bin/$configuration/net10.0" assembly="$3"
+  shift 3
+  (cd "$folder" && exec dotnet "$assembly.dll" "$@") >"$logs/$name.log" 2>&1 &
   pids+=("$!")
+  app_pids+=("$!")
 }
 
 wait_ok() { # name url
   for _ in $(seq 1 120); do
     curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
     for pid in "${pids[@]}"; do
-      kill -0 "$pid" 2>/dev/null || die "$1 exited; see $logs/$1.log"
+      kill -0 "$pid" 2>/dev/null || die "a process exited while waiting for $1; see $logs/"
     done
     sleep 0.5
   done
   die "$1 did not become ready at $2; see $logs/$1.log"
 }
 
-say "==> starting silo, demo upstream and gateway (logs in .run/logs/)"
-start silo silo ZeroPath.Silo
-start upstream tools/demo-upstream ZeroPath.DemoUpstream
-wait_ok silo http://127.0.0.1:8081/readyz
-start gateway gateway ZeroPath.Gateway
+say "==> starting redis-server and Azurite (data in .run/)"
+start_redis 6379 "$state/redis" "$logs/redis.log"
+pids+=("$started_pid")
+server_pids+=("$started_pid")
+start_azurite 10002 "$state/azurite" "$logs/azurite.log"
+pids+=("$started_pid")
+server_pids+=("$started_pid")
+wait_for_port 6379 redis-server "$logs/redis.log"
+wait_for_port 10002 Azurite "$logs/azurite.log"
+
+# A new cluster id each run: membership rows of a killed earlier run cannot confuse this one. State and reminders are
+# keyed by the service id, which stays, so tokens survive restarts.
+cluster_id="local-$(date +%s)"
+cluster=(--ZeroPath:Cluster:ClusterId="$cluster_id" --ZeroPath:Cluster:Redis=127.0.0.1:6379)
+
+say "==> starting $silos silo(s), $gateways gateway(s) and the demo upstream (logs in .run/logs/)"
+for ((i = 0; i < silos; i++)); do
+  start_app "silo-$i" silo ZeroPath.Silo "${cluster[@]}" \
+    --Urls="http://127.0.0.1:$((8081 + 2 * i))" --ZeroPath:Silo:SiloName="silo-$i" \
+    --ZeroPath:Silo:SiloPort=$((11111 + i)) --ZeroPath:Silo:GatewayPort=$((30000 + i)) \
+    --ZeroPath:Storage:ConnectionString="$(azurite_connection 10002)"
+done
+start_app upstream tools/demo-upstream ZeroPath.DemoUpstream
+for ((i = 0; i < silos; i++)); do wait_ok "silo-$i" "http://127.0.0.1:$((8081 + 2 * i))/readyz"; done
+for ((j = 0; j < gateways; j++)); do
+  start_app "gateway-$j" gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$((8080 + 2 * j))"
+done
 wait_ok upstream http://127.0.0.1:9090/
-wait_ok gateway http://127.0.0.1:8080/readyz
+for ((j = 0; j < gateways; j++)); do wait_ok "gateway-$j" "http://127.0.0.1:$((8080 + 2 * j))/readyz"; done
 
-cat <<INFO
-
-ZeroPath token cluster is running.
-  gateway      http://127.0.0.1:8080   (/api/v1/**, /api/v2/**, /auth/check, /healthz, /readyz)
-  admin API    http://127.0.0.1:8081   (/admin/v1/**, needs the admin key)
-  upstream     http://127.0.0.1:9090   (demo: echoes method, path and headers)
-INFO
+say ""
+say "ZeroPath token cluster is running (cluster id $cluster_id)."
+for ((j = 0; j < gateways; j++)); do say "  gateway $j    http://127.0.0.1:$((8080 + 2 * j))   (/api/v1/**, /api/v2/**, /auth/check, /healthz, /readyz)"; done
+for ((i = 0; i < silos; i++)); do say "  silo $i       http://127.0.0.1:$((8081 + 2 * i))   (admin API /admin/v1/**, needs the admin key)"; done
+say "  upstream     http://127.0.0.1:9090   (demo: echoes method, path and headers)"
+say "  redis        127.0.0.1:6379          Azurite table service 127.0.0.1:10002 (data in .run/)"
 if [ -n "${generated_key:-}" ]; then
   say "  admin key    generated for this run (set ZP_ADMIN_KEY to choose your own)"
 fi
@@ -104,6 +171,7 @@ Try it (in another shell):
   # 5. delete the token; step 3 now answers 401
   curl -s -X DELETE http://127.0.0.1:8081/admin/v1/orgs/acme/tokens/<tokenId> -H "Authorization: Bearer \$ZP_ADMIN_KEY"
 
+Tokens are kept in .run/ and survive a restart of ./run.sh (delete .run/ to start empty).
 Press Ctrl-C to stop.
 INFO
 

@@ -13,7 +13,8 @@ results="$(mktemp -d)"
 server_pids=()
 cleanup() {
   if [ "${#server_pids[@]}" -gt 0 ]; then
-    kill "${server_pids[@]}" 2>/dev/null || true
+    # SIGINT: Azurite saves its database on SIGINT only.
+    kill -INT "${server_pids[@]}" 2>/dev/null || true
     wait "${server_pids[@]}" 2>/dev/null || true
   fi
   rm -rf "$results"

@@ -15,6 +15,9 @@ public sealed class SiloFactory : WebApplicationFactory<Program>
 
     public string? Key { get; init; } = AdminKey;
 
+    /// <summary>Settings applied last, over the test defaults.</summary>
+    public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
     public HttpClient CreateAdminClient()
@@ -37,6 +40,11 @@ public sealed class SiloFactory : WebApplicationFactory<Program>
             // Shadow any key in the environment so the missing-key tests mean what they say.
             ["ZP_ADMIN_KEY"] = "",
         };
+        foreach (var (key, value) in Overrides)
+        {
+            settings[key] = value;
+        }
+
         // UseSetting, not ConfigureAppConfiguration: the host reads silo settings while building, before the latter applies.
         foreach (var (key, value) in settings)
         {

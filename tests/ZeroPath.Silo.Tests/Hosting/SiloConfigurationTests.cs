@@ -1,0 +1,70 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using ZeroPath.Grains.Organizations;
+using ZeroPath.Grains.Tokens;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Silo.Tests.Hosting;
+
+public class SiloConfigurationTests
+{
+    [Theory]
+    [InlineData("ZeroPath:Cluster:Redis", "", "ZeroPath__Cluster__Redis")]
+    [InlineData("ZeroPath:Storage:ConnectionString", "", "ZeroPath__Storage__ConnectionString")]
+    [InlineData("ZeroPath:Storage:ConnectionString", "not a connection string", "ZeroPath__Storage__ConnectionString")]
+    [InlineData("ZeroPath:Silo:AdvertisedAddress", "somewhere", "ZeroPath__Silo__AdvertisedAddress")]
+    [InlineData("ZeroPath:Silo:SiloPort", "0", "ZeroPath__Silo__SiloPort")]
+    [InlineData("ZeroPath:Cluster:ClusterId", "", "ZeroPath__Cluster__ClusterId")]
+    public void A_missing_or_wrong_setting_stops_start_up_with_a_message_naming_it(string key, string value, string environmentVariable)
+    {
+        using var factory = new SiloFactory { Overrides = new Dictionary<string, string?> { [key] = value } };
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        var configuration = Assert.IsType<InvalidOperationException>(error.GetBaseException());
+        Assert.StartsWith("Invalid configuration:", configuration.Message, StringComparison.Ordinal);
+        Assert.Contains(key, configuration.Message, StringComparison.Ordinal);
+        Assert.Contains(environmentVariable, configuration.Message, StringComparison.Ordinal);
+    }
+}
+
+public class StoredStateTests(SiloFactory factory) : IClassFixture<SiloFactory>
+{
+    [Fact]
+    public async Task Token_and_organization_state_round_trip_through_the_configured_serializer_as_plain_json()
+    {
+        var serializer = factory.Services.GetRequiredService<IGrainStorageSerializer>();
+        var token = new TokenState
+        {
+            OrganizationId = "acme",
+            UserId = "alice",
+            Name = "CI",
+            CreatedAt = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero),
+            ExpiresAt = new DateTimeOffset(2030, 2, 1, 3, 4, 5, TimeSpan.Zero),
+            SecretHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            Permissions = ["scans:read", "vulns:write"],
+            EndedAt = new DateTimeOffset(2030, 1, 3, 0, 0, 0, TimeSpan.Zero),
+            EndReason = TokenEndReason.MemberRemoved,
+        };
+        var tokenId = Guid.NewGuid();
+        var organization = new OrganizationState
+        {
+            Members = { ["alice"] = ["scans:read"], ["bob"] = [] },
+            Tokens = { [tokenId] = new TokenSummary(tokenId, null, "alice", token.CreatedAt, token.ExpiresAt) },
+        };
+
+        var tokenJson = serializer.Serialize(token);
+        var organizationJson = serializer.Serialize(organization);
+        var tokenBack = serializer.Deserialize<TokenState>(tokenJson)!;
+        var organizationBack = serializer.Deserialize<OrganizationState>(organizationJson)!;
+
+        Assert.True(token.SameAs(tokenBack));
+        Assert.Equal(["alice", "bob"], organizationBack.Members.Keys.Order());
+        Assert.Equal(["scans:read"], organizationBack.Members["alice"].ToArray());
+        Assert.Empty(organizationBack.Members["bob"]);
+        Assert.Equal(organization.Tokens[tokenId], organizationBack.Tokens[tokenId]);
+        // No .NET type names in storage: renaming a state class cannot orphan what is stored.
+        Assert.DoesNotContain("ZeroPath.", tokenJson.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("$type", organizationJson.ToString(), StringComparison.Ordinal);
+    }
+}
