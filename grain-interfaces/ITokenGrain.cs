@@ -11,6 +11,11 @@ public interface ITokenGrain : IGrainWithGuidKey
     [Alias("validate")]
     Task<TokenValidation> Validate(string secret);
 
+    /// <summary>True while the token is stored and has not ended (expired tokens included).</summary>
+    [ReadOnly]
+    [Alias("is-live")]
+    Task<bool> IsLive();
+
     /// <summary>Stores a newly issued token. Called once, by its organization; a second, different record is refused.</summary>
     [Alias("initialize")]
     Task Initialize(TokenRecord record);

@@ -13,6 +13,28 @@ public sealed partial class OrganizationGrain(
 {
     private string OrganizationId => this.GetPrimaryKeyString();
 
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.PendingTokens.Count == 0)
+        {
+            return;
+        }
+
+        // A creation interrupted by a crash or a storage failure: keep the token if it was stored and is live, else forget it.
+        foreach (var (tokenId, summary) in state.State.PendingTokens.ToList())
+        {
+            if (await GrainFactory.GetGrain<ITokenGrain>(tokenId).IsLive())
+            {
+                state.State.Tokens[tokenId] = summary;
+            }
+
+            state.State.PendingTokens.Remove(tokenId);
+        }
+
+        await PersistAsync();
+        LogPendingSettled(logger, OrganizationId);
+    }
+
     public async Task<OrganizationMember> SetMember(string userId, ImmutableArray<string> permissions)
     {
         RequireValidUserId(userId);
@@ -26,7 +48,7 @@ public sealed partial class OrganizationGrain(
 
         var normalized = permissions.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray();
         state.State.Members[userId] = normalized;
-        await state.WriteStateAsync();
+        await PersistAsync();
         return new OrganizationMember(OrganizationId, userId, normalized);
     }
 
@@ -48,7 +70,7 @@ public sealed partial class OrganizationGrain(
         }
 
         state.State.Members.Remove(userId);
-        await state.WriteStateAsync();
+        await PersistAsync();
         LogMemberRemoved(logger, OrganizationId, userId, tokens.Count);
         return true;
     }
@@ -83,19 +105,33 @@ public sealed partial class OrganizationGrain(
         var expiresAt = createdAt.AddDays(command.ExpiresInDays);
         var summary = new TokenSummary(tokenId, name, command.UserId, createdAt, expiresAt);
 
-        // The index entry is stored before the token exists, so no token can ever validate without its organization
-        // knowing of it; if the token cannot be stored, the entry is taken back.
-        state.State.Tokens[tokenId] = summary;
-        await state.WriteStateAsync();
+        // Recorded as pending before the token exists, so no token can ever validate without its organization knowing
+        // of it. A failure at any step leaves at most a pending entry, settled on the next activation.
+        state.State.PendingTokens[tokenId] = summary;
+        await PersistAsync();
+        var token = GrainFactory.GetGrain<ITokenGrain>(tokenId);
+        var record = new TokenRecord(tokenId, OrganizationId, command.UserId, name, createdAt, expiresAt, hash, permissions);
         try
         {
-            var record = new TokenRecord(tokenId, OrganizationId, command.UserId, name, createdAt, expiresAt, hash, permissions);
-            await GrainFactory.GetGrain<ITokenGrain>(tokenId).Initialize(record);
+            await token.Initialize(record);
         }
         catch
         {
-            state.State.Tokens.Remove(tokenId);
-            await state.WriteStateAsync();
+            DeactivateOnIdle();
+            throw;
+        }
+
+        state.State.PendingTokens.Remove(tokenId);
+        state.State.Tokens[tokenId] = summary;
+        try
+        {
+            await PersistAsync();
+        }
+        catch
+        {
+            // The caller never receives this secret, so the token must not stay usable; if ending it fails too, the
+            // pending entry lists it after the next activation, where an operator can see and delete it.
+            await token.Terminate(TokenEndReason.Deleted);
             throw;
         }
 
@@ -125,8 +161,25 @@ public sealed partial class OrganizationGrain(
 
         await GrainFactory.GetGrain<ITokenGrain>(tokenId).Terminate(TokenEndReason.Deleted);
         state.State.Tokens.Remove(tokenId);
-        await state.WriteStateAsync();
+        await PersistAsync();
         return true;
+    }
+
+    /// <summary>
+    /// Writes state; if the write fails, the activation is dropped so the next call reloads what storage really holds
+    /// instead of serving changes that were never stored.
+    /// </summary>
+    private async Task PersistAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
     }
 
     private static void RequireValidUserId(string userId)
@@ -139,6 +192,9 @@ public sealed partial class OrganizationGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Token {TokenId} created in organization {OrganizationId} for user {UserId}, expires {ExpiresAt:O}")]
     private static partial void LogTokenCreated(ILogger logger, Guid tokenId, string organizationId, string userId, DateTimeOffset expiresAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Settled interrupted token creations of organization {OrganizationId}")]
+    private static partial void LogPendingSettled(ILogger logger, string organizationId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Member {UserId} removed from organization {OrganizationId}; {TokenCount} tokens ended")]
     private static partial void LogMemberRemoved(ILogger logger, string organizationId, string userId, int tokenCount);

@@ -12,4 +12,10 @@ public sealed class OrganizationState
 
     /// <summary>Every token issued here that has not been deleted or revoked (expired ones included until cleaned up).</summary>
     [Id(1)] public Dictionary<Guid, TokenSummary> Tokens { get; set; } = [];
+
+    /// <summary>
+    /// Tokens being created: recorded before the token grain stores anything, moved to <see cref="Tokens"/> once it has.
+    /// An entry left here by a failure is settled when the organization next activates.
+    /// </summary>
+    [Id(2)] public Dictionary<Guid, TokenSummary> PendingTokens { get; set; } = [];
 }

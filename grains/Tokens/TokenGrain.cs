@@ -50,6 +50,8 @@ public sealed partial class TokenGrain(
             TokenValidationOutcome.Valid, token.OrganizationId, token.UserId, token.Permissions, token.ExpiresAt);
     }
 
+    public Task<bool> IsLive() => Task.FromResult(state.RecordExists && !state.State.HasEnded);
+
     public async Task Initialize(TokenRecord record)
     {
         if (record.TokenId != this.GetPrimaryKey())

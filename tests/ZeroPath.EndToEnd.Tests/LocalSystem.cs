@@ -3,51 +3,80 @@ using ZeroPath.Testing;
 
 namespace ZeroPath.EndToEnd.Tests;
 
-/// <summary>Ports and settings for one silo, one gateway and one demo upstream, unique to one test.</summary>
+/// <summary>
+/// Ports and settings for a local cluster of real processes (silos, gateways, a demo upstream) on given Redis and
+/// Azurite, unique to one test. Silo <c>i</c> keeps its ports across restarts, like a pod keeps its name.
+/// </summary>
 public sealed class LocalSystem(string redis, string storage)
 {
     public const string AdminKey = "e2e-admin-key-0123456789";
+    private readonly Dictionary<int, (int Admin, int Silo, int Gateway)> siloPorts = [];
+    private readonly Dictionary<int, int> gatewayPorts = [];
 
     public string ClusterId { get; } = $"e2e-{Guid.NewGuid():N}";
     public string Redis { get; } = redis;
     public string Storage { get; } = storage;
+    public int UpstreamPort { get; } = FreeTcpPort.Next();
+
+    /// <summary>Extra settings for every silo (e.g. cheap Argon2 for tests that issue many tokens).</summary>
+    public Dictionary<string, string> SiloSettings { get; } = new()
+    {
+        // The most verbose our own code logs, so "never logged" is checked against everything it could say.
+        ["Logging:LogLevel:ZeroPath"] = "Trace",
+    };
 
     /// <summary>A system on the shared test Redis and Azurite.</summary>
     public static async Task<LocalSystem> CreateAsync() => new(await TestServers.RedisAsync(), await TestServers.StorageAsync());
-    public int AdminPort { get; } = FreeTcpPort.Next();
-    public int SiloPort { get; } = FreeTcpPort.Next();
-    public int OrleansGatewayPort { get; } = FreeTcpPort.Next();
-    public int GatewayPort { get; } = FreeTcpPort.Next();
-    public int UpstreamPort { get; } = FreeTcpPort.Next();
 
-    public ProductProcess StartSilo() => ProductProcess.Start(
-        "silo",
-        "ZeroPath.Silo",
-        AdminPort,
-        new Dictionary<string, string>
+    public LocalSystem WithCheapArgon2()
+    {
+        foreach (var (key, value) in TestSettings.FastArgon2)
+        {
+            SiloSettings[key] = value!;
+        }
+
+        return this;
+    }
+
+    public ProductProcess StartSilo(int index = 0)
+    {
+        if (!siloPorts.TryGetValue(index, out var ports))
+        {
+            ports = siloPorts[index] = (FreeTcpPort.Next(), FreeTcpPort.Next(), FreeTcpPort.Next());
+        }
+
+        var settings = new Dictionary<string, string>(SiloSettings)
         {
             ["ZeroPath:Cluster:ClusterId"] = ClusterId,
             ["ZeroPath:Cluster:Redis"] = Redis,
             ["ZeroPath:Storage:ConnectionString"] = Storage,
-            ["ZeroPath:Silo:SiloPort"] = Invariant(SiloPort),
-            ["ZeroPath:Silo:GatewayPort"] = Invariant(OrleansGatewayPort),
-            // The most verbose our own code logs, so "never logged" is checked against everything it could say.
-            ["Logging:LogLevel:ZeroPath"] = "Trace",
-        },
-        new Dictionary<string, string> { ["ZP_ADMIN_KEY"] = AdminKey });
+            ["ZeroPath:Silo:SiloName"] = $"silo-{index}",
+            ["ZeroPath:Silo:SiloPort"] = Invariant(ports.Silo),
+            ["ZeroPath:Silo:GatewayPort"] = Invariant(ports.Gateway),
+        };
+        return ProductProcess.Start("silo", "ZeroPath.Silo", ports.Admin, settings, new Dictionary<string, string> { ["ZP_ADMIN_KEY"] = AdminKey });
+    }
 
-    public ProductProcess StartGateway() => ProductProcess.Start(
-        "gateway",
-        "ZeroPath.Gateway",
-        GatewayPort,
-        new Dictionary<string, string>
+    public ProductProcess StartGateway(int index = 0)
+    {
+        if (!gatewayPorts.TryGetValue(index, out var port))
         {
-            ["ZeroPath:Cluster:ClusterId"] = ClusterId,
-            ["ZeroPath:Cluster:Redis"] = Redis,
-            ["ZeroPath:Upstreams:V1"] = $"http://127.0.0.1:{UpstreamPort}",
-            ["ZeroPath:Upstreams:V2"] = $"http://127.0.0.1:{UpstreamPort}",
-            ["Logging:LogLevel:ZeroPath"] = "Trace",
-        });
+            port = gatewayPorts[index] = FreeTcpPort.Next();
+        }
+
+        return ProductProcess.Start(
+            "gateway",
+            "ZeroPath.Gateway",
+            port,
+            new Dictionary<string, string>
+            {
+                ["ZeroPath:Cluster:ClusterId"] = ClusterId,
+                ["ZeroPath:Cluster:Redis"] = Redis,
+                ["ZeroPath:Upstreams:V1"] = $"http://127.0.0.1:{UpstreamPort}",
+                ["ZeroPath:Upstreams:V2"] = $"http://127.0.0.1:{UpstreamPort}",
+                ["Logging:LogLevel:ZeroPath"] = "Trace",
+            });
+    }
 
     public ProductProcess StartUpstream() =>
         ProductProcess.Start("tools/demo-upstream", "ZeroPath.DemoUpstream", UpstreamPort, new Dictionary<string, string>());

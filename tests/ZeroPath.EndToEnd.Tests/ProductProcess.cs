@@ -90,14 +90,21 @@ public sealed class ProductProcess : IAsyncDisposable
         Assert.Fail($"{BaseAddress}{path} did not answer 200 in time. Output:\n{Output}");
     }
 
-    public async ValueTask DisposeAsync()
+    public bool HasExited => process.HasExited;
+
+    /// <summary>kill -9: no shutdown hooks, no goodbye to the cluster.</summary>
+    public async Task KillAsync()
     {
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
         process.Dispose();
     }
 

@@ -1,0 +1,50 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace ZeroPath.EndToEnd.Tests;
+
+public sealed record IssuedToken(string Org, string TokenId, string Secret);
+
+/// <summary>The calls an operator and an API client make, over real HTTP.</summary>
+public static class TokenApi
+{
+    public static HttpClient Admin(ProductProcess silo)
+    {
+        var client = new HttpClient { BaseAddress = silo.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LocalSystem.AdminKey);
+        return client;
+    }
+
+    public static HttpRequestMessage ApiRequest(string path, string tokenId, string secret)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("X-ZeroPath-API-Token-Id", tokenId);
+        request.Headers.Add("X-ZeroPath-API-Token-Secret", secret);
+        return request;
+    }
+
+    public static async Task AddMemberAsync(this HttpClient admin, string org, string user, params string[] permissions) =>
+        (await admin.PutAsJsonAsync($"/admin/v1/orgs/{org}/members/{user}", new { permissions })).EnsureSuccessStatusCode();
+
+    public static async Task<IssuedToken> CreateTokenAsync(this HttpClient admin, string org, string user)
+    {
+        using var response = await admin.PostAsJsonAsync($"/admin/v1/orgs/{org}/tokens", new { userId = user });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return new IssuedToken(org, body.GetProperty("tokenId").GetString()!, body.GetProperty("tokenSecret").GetString()!);
+    }
+
+    public static async Task<string[]> ListTokenIdsAsync(this HttpClient admin, string org)
+    {
+        var list = await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens");
+        return [.. list.EnumerateArray().Select(t => t.GetProperty("tokenId").GetString()!)];
+    }
+
+    public static async Task<HttpStatusCode> CheckAsync(this HttpClient gateway, string tokenId, string secret)
+    {
+        using var response = await gateway.SendAsync(ApiRequest("/auth/check", tokenId, secret));
+        return response.StatusCode;
+    }
+}
