@@ -48,6 +48,22 @@ public sealed class StorageOptions
 
     public string ReminderTable { get; set; } = "ZeroPathReminders";
 
+    /// <summary>Retries of one storage request before it fails; with <see cref="NetworkTimeout"/> this bounds how long an admin call waits on a storage outage.</summary>
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>Time allowed for one storage request.</summary>
+    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public Azure.Data.Tables.TableServiceClient CreateClient()
+    {
+        var options = new Azure.Data.Tables.TableClientOptions();
+        options.Retry.MaxRetries = MaxRetries;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        options.Retry.NetworkTimeout = NetworkTimeout;
+        return new Azure.Data.Tables.TableServiceClient(ConnectionString, options);
+    }
+
     public void Validate(StartupSettings settings)
     {
         if (settings.RequireText(SectionName, nameof(ConnectionString), ConnectionString, "the Azure Storage connection string for grain state and reminders"))
@@ -64,5 +80,6 @@ public sealed class StorageOptions
 
         settings.RequireText(SectionName, nameof(StateTable), StateTable, "the table holding grain state");
         settings.RequireText(SectionName, nameof(ReminderTable), ReminderTable, "the table holding reminders");
+        settings.RequireRange(SectionName, nameof(MaxRetries), MaxRetries, 0, 10);
     }
 }

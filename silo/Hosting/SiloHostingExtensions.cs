@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using Orleans.Configuration;
 using ZeroPath.Grains;
 using ZeroPath.ServiceDefaults;
@@ -43,7 +42,7 @@ public static class SiloHostingExtensions
 
             // One client for state and reminders. System.Text.Json stores plain JSON without .NET type names, so
             // renaming a state type cannot orphan stored state.
-            var tables = new TableServiceClient(storage.ConnectionString);
+            var tables = storage.CreateClient();
             silo.UseSystemTextJsonGrainStorageSerializer();
             silo.AddAzureTableGrainStorage(GrainStorageNames.Tokens, o =>
             {
@@ -58,6 +57,7 @@ public static class SiloHostingExtensions
             silo.AddActivityPropagation();
         });
         builder.Services.AddZeroPathGrains(builder.Configuration);
+        builder.Services.AddSingleton<IExceptionClassifier, StorageExceptionClassifier>();
         builder.Services.AddHealthChecks().AddClusterReadinessCheck();
         return builder;
     }

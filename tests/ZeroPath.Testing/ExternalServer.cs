@@ -67,6 +67,30 @@ public sealed class ExternalServer : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGINT, the graceful stop (Azurite saves its data on SIGINT only), then waits for the exit.</summary>
+    public async Task InterruptAsync()
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await StopAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
