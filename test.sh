@@ -50,8 +50,9 @@ echo "==> test"
 status=0
 dotnet test ZeroPath.Orleans.sln -c "$configuration" --no-build \
   --blame-hang-timeout 5m \
-  --logger "console;verbosity=normal" 2>&1 | tee "$results/test.log" || status=$?
+  --logger "console;verbosity=detailed" 2>&1 | tee "$results/test.log" || status=$?
 
+# Detailed verbosity prints what each test wrote, so the fault tests' figures are in the CI log.
 # One closing line for CI: the sum over every test assembly.
 count() { awk -v key="$1:" '$1 == key && $2 ~ /^[0-9]+$/ {s += $2} END {print s + 0}' "$results/test.log"; }
 passed=$(count Passed)
