@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -7,21 +6,6 @@ namespace ZeroPath.EndToEnd.Tests;
 
 public class EndToEndTests
 {
-    private static HttpClient AdminClient(ProductProcess silo)
-    {
-        var client = new HttpClient { BaseAddress = silo.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LocalSystem.AdminKey);
-        return client;
-    }
-
-    private static HttpRequestMessage ApiRequest(string path, string tokenId, string secret)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("X-ZeroPath-API-Token-Id", tokenId);
-        request.Headers.Add("X-ZeroPath-API-Token-Secret", secret);
-        return request;
-    }
-
     [Fact]
     public async Task Token_lifecycle_across_real_silo_gateway_and_upstream_processes()
     {
@@ -32,7 +16,7 @@ public class EndToEndTests
         await using var gateway = system.StartGateway();
         await upstream.WaitUntilOkAsync("/anything");
         await gateway.WaitUntilOkAsync("/readyz");
-        using var admin = AdminClient(silo);
+        using var admin = TokenApi.Admin(silo);
         using var api = new HttpClient { BaseAddress = gateway.BaseAddress };
 
         (await admin.PutAsJsonAsync("/admin/v1/orgs/acme/members/alice", new { permissions = new[] { "scans:read", "vulns:write" } })).EnsureSuccessStatusCode();
@@ -42,7 +26,7 @@ public class EndToEndTests
         var tokenId = token.GetProperty("tokenId").GetString()!;
         var secret = token.GetProperty("tokenSecret").GetString()!;
 
-        using var ok = await api.SendAsync(ApiRequest("/api/v2/vulnerabilities/search", tokenId, secret));
+        using var ok = await api.SendAsync(TokenApi.ApiRequest("/api/v2/vulnerabilities/search", tokenId, secret));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         var echo = await ok.Content.ReadFromJsonAsync<JsonElement>();
         var headers = echo.GetProperty("headers");
@@ -53,12 +37,12 @@ public class EndToEndTests
         Assert.Equal("scans:read,vulns:write", headers.GetProperty("X-ZeroPath-Permissions").GetString());
         Assert.False(headers.TryGetProperty("X-ZeroPath-API-Token-Secret", out _));
 
-        using var wrong = await api.SendAsync(ApiRequest("/api/v1/scans", tokenId, secret[..^2] + "xx"));
+        using var wrong = await api.SendAsync(TokenApi.ApiRequest("/api/v1/scans", tokenId, secret[..^2] + "xx"));
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.Equal("invalid_token", (await wrong.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/admin/v1/orgs/acme/tokens/{tokenId}")).StatusCode);
-        using var deleted = await api.SendAsync(ApiRequest("/api/v1/scans", tokenId, secret));
+        using var deleted = await api.SendAsync(TokenApi.ApiRequest("/api/v1/scans", tokenId, secret));
         Assert.Equal(HttpStatusCode.Unauthorized, deleted.StatusCode);
         Assert.Equal("invalid_token", (await deleted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
 
@@ -78,12 +62,12 @@ public class EndToEndTests
         using var api = new HttpClient { BaseAddress = gateway.BaseAddress };
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await api.GetAsync("/readyz")).StatusCode);
-        using var unavailable = await api.SendAsync(ApiRequest("/auth/check", Guid.NewGuid().ToString(), new string('A', 43)));
+        using var unavailable = await api.SendAsync(TokenApi.ApiRequest("/auth/check", Guid.NewGuid().ToString(), new string('A', 43)));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
         Assert.Equal("cluster_unavailable", (await unavailable.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         Assert.NotNull(unavailable.Headers.RetryAfter);
         // Shape checks need no cluster: bad input is still a 401, never a 5xx.
-        using var malformed = await api.SendAsync(ApiRequest("/auth/check", "not-a-uuid", new string('A', 43)));
+        using var malformed = await api.SendAsync(TokenApi.ApiRequest("/auth/check", "not-a-uuid", new string('A', 43)));
         Assert.Equal(HttpStatusCode.Unauthorized, malformed.StatusCode);
         Assert.Equal("malformed_credentials", (await malformed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
 
@@ -91,10 +75,10 @@ public class EndToEndTests
         await silo.WaitUntilOkAsync("/readyz");
         await gateway.WaitUntilOkAsync("/readyz");
 
-        using var admin = AdminClient(silo);
+        using var admin = TokenApi.Admin(silo);
         (await admin.PutAsJsonAsync("/admin/v1/orgs/late/members/bob", new { permissions = new[] { "scans:read" } })).EnsureSuccessStatusCode();
         var token = await (await admin.PostAsJsonAsync("/admin/v1/orgs/late/tokens", new { userId = "bob" })).Content.ReadFromJsonAsync<JsonElement>();
-        using var ok = await api.SendAsync(ApiRequest("/auth/check", token.GetProperty("tokenId").GetString()!, token.GetProperty("tokenSecret").GetString()!));
+        using var ok = await api.SendAsync(TokenApi.ApiRequest("/auth/check", token.GetProperty("tokenId").GetString()!, token.GetProperty("tokenSecret").GetString()!));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal("bob", ok.Headers.GetValues("X-ZeroPath-User-Id").Single());
     }
