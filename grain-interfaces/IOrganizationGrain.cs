@@ -25,6 +25,10 @@ public interface IOrganizationGrain : IGrainWithStringKey
     /// <summary>Deletes a token of this organization; it has stopped validating when this returns. False when not in this organization.</summary>
     [Alias("delete-token")]
     Task<bool> DeleteToken(Guid tokenId);
+
+    /// <summary>Called by an expired token: drops it from the index. Idempotent.</summary>
+    [Alias("forget-expired-token")]
+    Task ForgetExpiredToken(Guid tokenId);
 }
 
 /// <summary>Answers readiness probes: a successful call proves a client can reach a silo that serves grains.</summary>

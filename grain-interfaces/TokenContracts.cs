@@ -53,6 +53,9 @@ public enum TokenEndReason
     Deleted = 0,
     /// <summary>Its owner stopped being a member of the organization.</summary>
     MemberRemoved = 1,
+
+    /// <summary>Its expiry passed and the expiry reminder cleaned it up.</summary>
+    Expired = 2,
 }
 
 [GenerateSerializer, Immutable]

@@ -165,6 +165,14 @@ public sealed partial class OrganizationGrain(
         return true;
     }
 
+    public async Task ForgetExpiredToken(Guid tokenId)
+    {
+        if (state.State.Tokens.Remove(tokenId))
+        {
+            await PersistAsync();
+        }
+    }
+
     /// <summary>
     /// Writes state; if the write fails, the activation is dropped so the next call reloads what storage really holds
     /// instead of serving changes that were never stored.

@@ -8,8 +8,13 @@ public sealed partial class TokenGrain(
     [PersistentState("token", GrainStorageNames.Tokens)] IPersistentState<TokenState> state,
     TokenSecretHasher hasher,
     TimeProvider time,
-    ILogger<TokenGrain> logger) : Grain, ITokenGrain
+    ILogger<TokenGrain> logger) : Grain, ITokenGrain, IRemindable
 {
+    private const string ExpiryReminder = "expiry";
+
+    /// <summary>After the first tick, a missed or failed clean-up is retried this often (reminders may skip ticks).</summary>
+    private static readonly TimeSpan ExpiryRetryPeriod = TimeSpan.FromHours(1);
+
     private readonly VerifiedSecretDigest digest = new();
     private TokenValidation? valid;
 
@@ -74,6 +79,37 @@ public sealed partial class TokenGrain(
 
         state.State = initial;
         await state.WriteStateAsync();
+        // Clean-up only: validation judges expiry against the clock on every call and never waits for this tick.
+        var due = initial.ExpiresAt - time.GetUtcNow();
+        await this.RegisterOrUpdateReminder(ExpiryReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, ExpiryRetryPeriod);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ExpiryReminder)
+        {
+            return;
+        }
+
+        if (state.RecordExists && !state.State.HasEnded)
+        {
+            if (time.GetUtcNow() < state.State.ExpiresAt)
+            {
+                // Early (clock skew, a stale duplicate): the next tick comes back.
+                return;
+            }
+
+            await EndAsync(TokenEndReason.Expired, state.State.ExpiresAt);
+        }
+
+        // Late, duplicate and retried ticks all land here and repeat only idempotent steps.
+        if (state.RecordExists && state.State.EndReason == TokenEndReason.Expired)
+        {
+            await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId).ForgetExpiredToken(this.GetPrimaryKey());
+        }
+
+        await UnregisterExpiryAsync();
+        DeactivateOnIdle();
     }
 
     public async Task Terminate(TokenEndReason reason)
@@ -83,13 +119,27 @@ public sealed partial class TokenGrain(
             return;
         }
 
+        await EndAsync(reason, time.GetUtcNow());
+        await UnregisterExpiryAsync();
+    }
+
+    private async Task EndAsync(TokenEndReason reason, DateTimeOffset endedAt)
+    {
         digest.Forget();
         valid = null;
         var organizationId = state.State.OrganizationId;
-        state.State = state.State with { SecretHash = null, EndedAt = time.GetUtcNow(), EndReason = reason };
+        state.State = state.State with { SecretHash = null, EndedAt = endedAt, EndReason = reason };
         await state.WriteStateAsync();
         var tokenId = this.GetPrimaryKey();
         LogTerminated(logger, tokenId, organizationId, reason);
+    }
+
+    private async Task UnregisterExpiryAsync()
+    {
+        if (await this.GetReminder(ExpiryReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to re-initialize existing token {TokenId} with a different record")]

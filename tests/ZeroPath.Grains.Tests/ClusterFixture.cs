@@ -1,17 +1,21 @@
 using System.Collections.Immutable;
+using Microsoft.Extensions.DependencyInjection;
 using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Tests;
 
 /// <summary>One cluster per test class; tests stay independent by using fresh organization ids.</summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public TokenTestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.Grains;
 
-    public async Task InitializeAsync() => Cluster = await TokenTestCluster.StartAsync();
+    public async Task InitializeAsync() => Cluster = await TokenTestCluster.StartAsync(remindersOnFakeClock: RemindersOnFakeClock);
+
+    /// <summary>False: reminders keep real time, so no expiry tick can fire while a test moves the fake clock.</summary>
+    protected virtual bool RemindersOnFakeClock => true;
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 
@@ -26,8 +30,42 @@ public sealed class ClusterFixture : IAsyncLifetime
         return (org, result.Token!);
     }
 
+    /// <summary>What storage holds for a token, read through the real storage provider.</summary>
+    public async Task<Grains.Tokens.TokenState?> ReadStoredTokenAsync(Guid tokenId)
+    {
+        var storage = Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GrainStorageNames.Tokens);
+        var stored = new GrainState<Grains.Tokens.TokenState>();
+        await storage.ReadStateAsync("token", Grains.GetGrain<ITokenGrain>(tokenId).GetGrainId(), stored);
+        return stored.RecordExists ? stored.State : null;
+    }
+
+    /// <summary>Moves the fake clock off the test thread (reminder ticks run on silo threads).</summary>
+    public Task AdvanceAsync(TimeSpan by) => Task.Run(() => Cluster.Clock.Advance(by));
+
+    /// <summary>
+    /// Waits, bounded, for a reminder tick's effect. A fake clock fires only timers that are due when it moves, and after a
+    /// jump the reminder service skips the missed tick and schedules the next one on its period (1 h for expiry), so the
+    /// clock is nudged a minute at a time while waiting.
+    /// </summary>
+    public async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}");
+            await AdvanceAsync(TimeSpan.FromMinutes(1));
+            await Task.Delay(50);
+        }
+    }
+
     public Task<TokenValidation> ValidateAsync(Guid tokenId, string secret) =>
         Grains.GetGrain<ITokenGrain>(tokenId).Validate(secret);
 
     public static ImmutableArray<string> Permissions(params string[] values) => [.. values];
+}
+
+/// <summary>A cluster whose reminders never tick during a test: for behaviour that must not depend on the tick.</summary>
+public sealed class NoExpiryTickClusterFixture : ClusterFixture
+{
+    protected override bool RemindersOnFakeClock => false;
 }

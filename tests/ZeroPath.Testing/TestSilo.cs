@@ -53,6 +53,7 @@ public sealed class TestSilo : IAsyncDisposable
             silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
             silo.UseRedisClustering(redis);
             silo.AddMemoryGrainStorage(GrainStorageNames.Tokens);
+            silo.UseInMemoryReminderService();
         });
         builder.Services.AddZeroPathGrains(TestSettings.FastArgon2Configuration());
         builder.Services.AddSingleton<TimeProvider>(clock);

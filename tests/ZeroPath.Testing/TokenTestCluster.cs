@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Configuration;
+using Orleans.Reminders;
 using Orleans.TestingHost;
 using ZeroPath.Grains;
 
@@ -21,7 +23,8 @@ public sealed class TokenTestCluster : IAsyncDisposable
 
     /// <param name="silos">How many silos.</param>
     /// <param name="productionArgon2">Production Argon2 cost instead of the cheap test parameters (for benchmarks).</param>
-    public static async Task<TokenTestCluster> StartAsync(short silos = 1, bool productionArgon2 = false)
+    /// <param name="remindersOnFakeClock">Reminders follow the fake clock (expiry ticks fire as it moves) or real time (they never fire in a test).</param>
+    public static async Task<TokenTestCluster> StartAsync(short silos = 1, bool productionArgon2 = false, bool remindersOnFakeClock = true)
     {
         var clock = new FakeTimeProvider(TestSettings.Epoch);
         var builder = new InProcessTestClusterBuilder(silos);
@@ -33,6 +36,14 @@ public sealed class TokenTestCluster : IAsyncDisposable
                 productionArgon2 ? new ConfigurationBuilder().Build() : TestSettings.FastArgon2Configuration());
             silo.Services.AddSingleton<TimeProvider>(clock);
             silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+            // Reminders on the fake clock too, re-read every second, so an expiry tick follows an Advance promptly.
+            silo.UseInMemoryReminderService();
+            if (remindersOnFakeClock)
+            {
+                silo.Services.AddKeyedSingleton<TimeProvider>(ReminderTimeProviderNames.Reminders, clock);
+            }
+
+            silo.Configure<ReminderOptions>(o => o.RefreshReminderListPeriod = TimeSpan.FromSeconds(1));
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -3,8 +3,11 @@ using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Tests.Tokens;
 
-/// <summary>Its own cluster: these tests move the fake clock, which no other test class shares.</summary>
-public class TokenExpiryTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+/// <summary>
+/// Validation judges expiry by the clock alone: these run on a cluster where no expiry tick can fire (and on a clock no
+/// other test class shares).
+/// </summary>
+public class TokenExpiryTests(NoExpiryTickClusterFixture fixture) : IClassFixture<NoExpiryTickClusterFixture>
 {
     [Fact]
     public async Task Expired_token_is_rejected_even_before_any_reminder_exists()
