@@ -7,8 +7,17 @@ namespace ZeroPath.Tokens;
 [Alias("zp.organization")]
 public interface IOrganizationGrain : IGrainWithStringKey
 {
+    /// <summary>Adds a member or changes their permissions; their live tokens follow before this returns.</summary>
     [Alias("set-member")]
     Task<OrganizationMember> SetMember(string userId, ImmutableArray<string> permissions);
+
+    /// <summary>Revokes every token of a member; null when not a member, else how many were revoked.</summary>
+    [Alias("revoke-member-tokens")]
+    Task<int?> RevokeMemberTokens(string userId, string reason);
+
+    /// <summary>Revokes every token of the organization; how many were revoked.</summary>
+    [Alias("revoke-all")]
+    Task<int> RevokeAll(string reason);
 
     /// <summary>Removes a member and ends all of their tokens before returning. False when not a member.</summary>
     [Alias("remove-member")]
@@ -26,9 +35,9 @@ public interface IOrganizationGrain : IGrainWithStringKey
     [Alias("delete-token")]
     Task<bool> DeleteToken(Guid tokenId);
 
-    /// <summary>Called by an expired token: drops it from the index. Idempotent.</summary>
-    [Alias("forget-expired-token")]
-    Task ForgetExpiredToken(Guid tokenId);
+    /// <summary>Called by a token that ended on its own (expired, revoked by id): drops it from the index. Idempotent.</summary>
+    [Alias("forget-token")]
+    Task ForgetToken(Guid tokenId);
 }
 
 /// <summary>Answers readiness probes: a successful call proves a client can reach a silo that serves grains.</summary>

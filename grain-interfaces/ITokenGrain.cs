@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans.Concurrency;
 
 namespace ZeroPath.Tokens;
@@ -20,7 +21,20 @@ public interface ITokenGrain : IGrainWithGuidKey
     [Alias("initialize")]
     Task Initialize(TokenRecord record);
 
-    /// <summary>Ends the token for good: the hash is dropped and every later validation fails.</summary>
+    /// <summary>Ends the token for good: the hash is dropped and every later validation fails. Idempotent.</summary>
     [Alias("terminate")]
-    Task Terminate(TokenEndReason reason);
+    Task Terminate(TokenEndReason reason, string? note);
+
+    /// <summary>An operator revokes this token by id alone: ended here, then dropped from its organization. Null when unknown.</summary>
+    [Alias("revoke")]
+    Task<TokenDetails?> Revoke(string reason);
+
+    /// <summary>The token's metadata and status; null when no such token was ever issued.</summary>
+    [ReadOnly]
+    [Alias("describe")]
+    Task<TokenDetails?> Describe();
+
+    /// <summary>The owner's permissions in the organization changed: the token follows them.</summary>
+    [Alias("update-permissions")]
+    Task UpdatePermissions(ImmutableArray<string> permissions);
 }

@@ -56,7 +56,34 @@ public enum TokenEndReason
 
     /// <summary>Its expiry passed and the expiry reminder cleaned it up.</summary>
     Expired = 2,
+
+    /// <summary>Revoked by a platform operator (one token, a member's tokens or an organization's).</summary>
+    Revoked = 3,
 }
+
+[GenerateSerializer]
+[Alias("zp.token-status")]
+public enum TokenStatus
+{
+    Active = 0,
+    Expired = 1,
+    Revoked = 2,
+    Deleted = 3,
+}
+
+/// <summary>What an operator may see of a token: never its secret or hash.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.token-details")]
+public sealed record TokenDetails(
+    [property: Id(0)] Guid TokenId,
+    [property: Id(1)] string OrganizationId,
+    [property: Id(2)] string UserId,
+    [property: Id(3)] string? Name,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset ExpiresAt,
+    [property: Id(6)] TokenStatus Status,
+    [property: Id(7)] DateTimeOffset? EndedAt,
+    [property: Id(8)] string? Reason);
 
 [GenerateSerializer, Immutable]
 [Alias("zp.create-token")]

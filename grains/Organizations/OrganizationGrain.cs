@@ -11,6 +11,9 @@ public sealed partial class OrganizationGrain(
     TimeProvider time,
     ILogger<OrganizationGrain> logger) : Grain, IOrganizationGrain
 {
+    /// <summary>Token grains called at once by a fan-out (revocation, permission change); the rest wait their turn.</summary>
+    private const int FanOutBatch = 64;
+
     private string OrganizationId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -49,6 +52,8 @@ public sealed partial class OrganizationGrain(
         var normalized = permissions.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray();
         state.State.Members[userId] = normalized;
         await PersistAsync();
+        // Tokens hold their owner's current permissions: they follow before this returns.
+        await FanOutAsync(TokensOf(userId), token => token.UpdatePermissions(normalized));
         return new OrganizationMember(OrganizationId, userId, normalized);
     }
 
@@ -61,18 +66,33 @@ public sealed partial class OrganizationGrain(
         }
 
         // End the tokens first and persist last: a crash in between leaves the member in place, so a retry finishes the job.
-        var tokens = state.State.Tokens.Values.Where(t => t.UserId == userId).Select(t => t.TokenId).ToList();
-        await Task.WhenAll(tokens.Select(id => GrainFactory.GetGrain<ITokenGrain>(id).Terminate(TokenEndReason.MemberRemoved)));
-
-        foreach (var id in tokens)
-        {
-            state.State.Tokens.Remove(id);
-        }
-
+        var tokens = await EndTokensAsync(TokensOf(userId), TokenEndReason.MemberRemoved, null);
         state.State.Members.Remove(userId);
         await PersistAsync();
-        LogMemberRemoved(logger, OrganizationId, userId, tokens.Count);
+        LogMemberRemoved(logger, OrganizationId, userId, tokens);
         return true;
+    }
+
+    public async Task<int?> RevokeMemberTokens(string userId, string reason)
+    {
+        RequireValidUserId(userId);
+        if (!state.State.Members.ContainsKey(userId))
+        {
+            return null;
+        }
+
+        var revoked = await EndTokensAsync(TokensOf(userId), TokenEndReason.Revoked, reason);
+        await PersistAsync();
+        LogRevoked(logger, OrganizationId, revoked, reason);
+        return revoked;
+    }
+
+    public async Task<int> RevokeAll(string reason)
+    {
+        var revoked = await EndTokensAsync([.. state.State.Tokens.Keys], TokenEndReason.Revoked, reason);
+        await PersistAsync();
+        LogRevoked(logger, OrganizationId, revoked, reason);
+        return revoked;
     }
 
     public async Task<CreateTokenResult> CreateToken(CreateTokenCommand command)
@@ -131,7 +151,7 @@ public sealed partial class OrganizationGrain(
         {
             // The caller never receives this secret, so the token must not stay usable; if ending it fails too, the
             // pending entry lists it after the next activation, where an operator can see and delete it.
-            await token.Terminate(TokenEndReason.Deleted);
+            await token.Terminate(TokenEndReason.Deleted, null);
             throw;
         }
 
@@ -159,17 +179,45 @@ public sealed partial class OrganizationGrain(
             return false;
         }
 
-        await GrainFactory.GetGrain<ITokenGrain>(tokenId).Terminate(TokenEndReason.Deleted);
+        await GrainFactory.GetGrain<ITokenGrain>(tokenId).Terminate(TokenEndReason.Deleted, null);
         state.State.Tokens.Remove(tokenId);
         await PersistAsync();
         return true;
     }
 
-    public async Task ForgetExpiredToken(Guid tokenId)
+    public async Task ForgetToken(Guid tokenId)
     {
         if (state.State.Tokens.Remove(tokenId))
         {
             await PersistAsync();
+        }
+    }
+
+    private List<Guid> TokensOf(string userId) =>
+        [.. state.State.Tokens.Values.Where(t => t.UserId == userId).Select(t => t.TokenId)];
+
+    /// <summary>
+    /// Ends the given tokens (each has stopped validating when this returns) and drops them from the in-memory index;
+    /// the caller persists. Returns how many.
+    /// </summary>
+    private async Task<int> EndTokensAsync(List<Guid> tokenIds, TokenEndReason reason, string? note)
+    {
+        await FanOutAsync(tokenIds, token => token.Terminate(reason, note));
+        foreach (var id in tokenIds)
+        {
+            state.State.Tokens.Remove(id);
+        }
+
+        return tokenIds.Count;
+    }
+
+    /// <summary>Calls token grains in batches of <see cref="FanOutBatch"/>: bounded parallelism, all done on return.</summary>
+    private async Task FanOutAsync(List<Guid> tokenIds, Func<ITokenGrain, Task> call)
+    {
+        for (var start = 0; start < tokenIds.Count; start += FanOutBatch)
+        {
+            var batch = tokenIds.GetRange(start, Math.Min(FanOutBatch, tokenIds.Count - start));
+            await Task.WhenAll(batch.Select(id => call(GrainFactory.GetGrain<ITokenGrain>(id))));
         }
     }
 
@@ -203,6 +251,9 @@ public sealed partial class OrganizationGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Settled interrupted token creations of organization {OrganizationId}")]
     private static partial void LogPendingSettled(ILogger logger, string organizationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Revoked {TokenCount} tokens of organization {OrganizationId}: {Reason}")]
+    private static partial void LogRevoked(ILogger logger, string organizationId, int tokenCount, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Member {UserId} removed from organization {OrganizationId}; {TokenCount} tokens ended")]
     private static partial void LogMemberRemoved(ILogger logger, string organizationId, string userId, int tokenCount);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using ZeroPath.Grains.Secrets;
 using ZeroPath.Tokens;
@@ -99,36 +100,77 @@ public sealed partial class TokenGrain(
                 return;
             }
 
-            await EndAsync(TokenEndReason.Expired, state.State.ExpiresAt);
+            await EndAsync(TokenEndReason.Expired, state.State.ExpiresAt, null);
         }
 
         // Late, duplicate and retried ticks all land here and repeat only idempotent steps.
         if (state.RecordExists && state.State.EndReason == TokenEndReason.Expired)
         {
-            await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId).ForgetExpiredToken(this.GetPrimaryKey());
+            await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId).ForgetToken(this.GetPrimaryKey());
         }
 
         await UnregisterExpiryAsync();
         DeactivateOnIdle();
     }
 
-    public async Task Terminate(TokenEndReason reason)
+    public async Task Terminate(TokenEndReason reason, string? note)
     {
         if (!state.RecordExists || state.State.HasEnded)
         {
             return;
         }
 
-        await EndAsync(reason, time.GetUtcNow());
+        await EndAsync(reason, time.GetUtcNow(), note);
         await UnregisterExpiryAsync();
     }
 
-    private async Task EndAsync(TokenEndReason reason, DateTimeOffset endedAt)
+    public async Task<TokenDetails?> Revoke(string reason)
+    {
+        if (!state.RecordExists)
+        {
+            DeactivateOnIdle();
+            return null;
+        }
+
+        await Terminate(TokenEndReason.Revoked, reason);
+        // Ended here first, so it stopped validating before its organization hears of it.
+        await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId).ForgetToken(this.GetPrimaryKey());
+        return await Describe();
+    }
+
+    public Task<TokenDetails?> Describe()
+    {
+        if (!state.RecordExists)
+        {
+            DeactivateOnIdle();
+            return Task.FromResult<TokenDetails?>(null);
+        }
+
+        var token = state.State;
+        var reason = token.EndNote ?? (token.EndReason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : null);
+        return Task.FromResult<TokenDetails?>(new TokenDetails(
+            this.GetPrimaryKey(), token.OrganizationId, token.UserId, token.Name, token.CreatedAt, token.ExpiresAt,
+            token.StatusAt(time.GetUtcNow()), token.EndedAt, reason));
+    }
+
+    public async Task UpdatePermissions(ImmutableArray<string> permissions)
+    {
+        if (!state.RecordExists || state.State.HasEnded || state.State.Permissions.SequenceEqual(permissions, StringComparer.Ordinal))
+        {
+            return;
+        }
+
+        state.State = state.State with { Permissions = permissions };
+        valid = null;
+        await state.WriteStateAsync();
+    }
+
+    private async Task EndAsync(TokenEndReason reason, DateTimeOffset endedAt, string? note)
     {
         digest.Forget();
         valid = null;
         var organizationId = state.State.OrganizationId;
-        state.State = state.State with { SecretHash = null, EndedAt = endedAt, EndReason = reason };
+        state.State = state.State with { SecretHash = null, EndedAt = endedAt, EndReason = reason, EndNote = note };
         await state.WriteStateAsync();
         var tokenId = this.GetPrimaryKey();
         LogTerminated(logger, tokenId, organizationId, reason);

@@ -20,11 +20,22 @@ public sealed record TokenState
     [Id(7)] public DateTimeOffset? EndedAt { get; init; }
     [Id(8)] public TokenEndReason? EndReason { get; init; }
 
+    /// <summary>Why it ended, in the words of whoever ended it (an operator's reason).</summary>
+    [Id(9)] public string? EndNote { get; init; }
+
     public bool HasEnded => EndedAt is not null;
 
     /// <summary>Value equality, permissions compared by content (ImmutableArray's own equality is by reference).</summary>
     public bool SameAs(TokenState other) =>
         this with { Permissions = [] } == other with { Permissions = [] } && Permissions.SequenceEqual(other.Permissions, StringComparer.Ordinal);
+
+    public TokenStatus StatusAt(DateTimeOffset now) => EndReason switch
+    {
+        TokenEndReason.Deleted => TokenStatus.Deleted,
+        TokenEndReason.MemberRemoved or TokenEndReason.Revoked => TokenStatus.Revoked,
+        TokenEndReason.Expired => TokenStatus.Expired,
+        _ => now >= ExpiresAt ? TokenStatus.Expired : TokenStatus.Active,
+    };
 
     public static TokenState From(TokenRecord record) => new()
     {

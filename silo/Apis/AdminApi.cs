@@ -30,6 +30,7 @@ public static class AdminApi
         var admin = app.MapGroup("/admin/v1").AddEndpointFilter<AdminKeyFilter>();
         admin.MapMembersApi();
         admin.MapTokensApi();
+        admin.MapRevocationApi();
         return app;
     }
 }

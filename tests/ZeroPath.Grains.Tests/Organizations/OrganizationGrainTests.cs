@@ -48,13 +48,16 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
     }
 
     [Fact]
-    public async Task Permissions_are_a_snapshot_taken_at_creation()
+    public async Task A_token_holds_its_owners_current_permissions()
     {
         var (org, token) = await fixture.IssueAsync(["scans:read"]);
-
-        await org.SetMember("alice", ["admin:all"]);
-
         Assert.Equal(["scans:read"], (await fixture.ValidateAsync(token.TokenId, token.Secret)).Permissions.ToArray());
+
+        await org.SetMember("alice", ["admin:all", "scans:read"]);
+
+        Assert.Equal(["admin:all", "scans:read"], (await fixture.ValidateAsync(token.TokenId, token.Secret)).Permissions.ToArray());
+        await fixture.Cluster.Cluster.DeactivateAsync(fixture.Grains.GetGrain<ITokenGrain>(token.TokenId));
+        Assert.Equal(["admin:all", "scans:read"], (await fixture.ValidateAsync(token.TokenId, token.Secret)).Permissions.ToArray());
     }
 
     [Fact]

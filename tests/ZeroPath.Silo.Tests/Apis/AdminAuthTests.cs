@@ -14,6 +14,10 @@ public class AdminAuthTests(SiloFactory factory) : IClassFixture<SiloFactory>
         { "POST", "/admin/v1/orgs/acme/tokens" },
         { "GET", "/admin/v1/orgs/acme/tokens" },
         { "DELETE", "/admin/v1/orgs/acme/tokens/3f2b9c4e-8d1a-4b6f-9e2d-7c5a1b0e4f3d" },
+        { "GET", "/admin/v1/tokens/3f2b9c4e-8d1a-4b6f-9e2d-7c5a1b0e4f3d" },
+        { "POST", "/admin/v1/tokens/3f2b9c4e-8d1a-4b6f-9e2d-7c5a1b0e4f3d/revoke" },
+        { "POST", "/admin/v1/orgs/acme/members/alice/revoke-tokens" },
+        { "POST", "/admin/v1/orgs/acme/revoke" },
     };
 
     [Theory]

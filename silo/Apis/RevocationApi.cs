@@ -1,0 +1,121 @@
+using ZeroPath.ServiceDefaults;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Silo.Apis;
+
+/// <summary>Operators' routes: look a token up and revoke one token, a member's tokens or an organization's.</summary>
+internal static class RevocationApi
+{
+    public const int MaxReasonLength = 500;
+
+    public static void MapRevocationApi(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/tokens/{tokenId}", GetToken);
+        admin.MapPost("/tokens/{tokenId}/revoke", RevokeToken);
+        admin.MapPost("/orgs/{orgId}/members/{userId}/revoke-tokens", RevokeMemberTokens);
+        admin.MapPost("/orgs/{orgId}/revoke", RevokeOrganization);
+    }
+
+    private static async Task<IResult> GetToken(string tokenId, IGrainFactory grains)
+    {
+        if (RouteIds.CheckToken(tokenId, out var id) is { } badId)
+        {
+            return badId;
+        }
+
+        return await grains.GetGrain<ITokenGrain>(id).Describe() is { } details
+            ? TypedResults.Ok(TokenDetailsResponse.From(details))
+            : TokenNotFound(id);
+    }
+
+    private static async Task<IResult> RevokeToken(string tokenId, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (RouteIds.CheckToken(tokenId, out var id) is { } badId)
+        {
+            return badId;
+        }
+
+        var (reason, problem) = await ReadReasonAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        return await grains.GetGrain<ITokenGrain>(id).Revoke(reason!) is { } details
+            ? TypedResults.Ok(TokenDetailsResponse.From(details))
+            : TokenNotFound(id);
+    }
+
+    private static async Task<IResult> RevokeMemberTokens(string orgId, string userId, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if ((RouteIds.CheckOrganization(orgId) ?? RouteIds.CheckUser(userId)) is { } badId)
+        {
+            return badId;
+        }
+
+        var (reason, problem) = await ReadReasonAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        return await grains.GetGrain<IOrganizationGrain>(orgId).RevokeMemberTokens(userId, reason!) is { } revoked
+            ? TypedResults.Ok(new RevocationResponse(orgId, userId, revoked, reason!))
+            : Problems.NotFound("member_not_found", $"User '{userId}' is not a member of organization '{orgId}'.");
+    }
+
+    private static async Task<IResult> RevokeOrganization(string orgId, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (RouteIds.CheckOrganization(orgId) is { } badId)
+        {
+            return badId;
+        }
+
+        var (reason, problem) = await ReadReasonAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var revoked = await grains.GetGrain<IOrganizationGrain>(orgId).RevokeAll(reason!);
+        return TypedResults.Ok(new RevocationResponse(orgId, null, revoked, reason!));
+    }
+
+    private static async Task<(string? Reason, IResult? Problem)> ReadReasonAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<ReasonRequest>(request, cancellationToken);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        var reason = body!.Reason?.Trim();
+        return string.IsNullOrEmpty(reason) || reason.Length > MaxReasonLength
+            ? (null, Problems.BadRequest("invalid_reason", $"reason is required: 1–{MaxReasonLength} characters saying why (it goes to the audit trail)."))
+            : (reason, null);
+    }
+
+    private static IResult TokenNotFound(Guid id) => Problems.NotFound("token_not_found", $"No token {id} was ever issued.");
+
+    private sealed record ReasonRequest(string? Reason);
+
+    private sealed record RevocationResponse(string OrgId, string? UserId, int Revoked, string Reason);
+}
+
+/// <summary>A token as operators see it: metadata and status, never a secret or hash.</summary>
+internal sealed record TokenDetailsResponse(
+    Guid TokenId, string OrgId, string UserId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
+    string Status, DateTimeOffset? RevokedAt, string? Reason)
+{
+    public static TokenDetailsResponse From(TokenDetails d) => new(
+        d.TokenId, d.OrganizationId, d.UserId, d.Name, d.CreatedAt, d.ExpiresAt,
+        d.Status switch
+        {
+            TokenStatus.Active => "active",
+            TokenStatus.Expired => "expired",
+            TokenStatus.Revoked => "revoked",
+            _ => "deleted",
+        },
+        d.Status is TokenStatus.Revoked or TokenStatus.Deleted ? d.EndedAt : null,
+        d.Reason);
+}

@@ -1,0 +1,82 @@
+using ZeroPath.Testing;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Grains.Tests.Organizations;
+
+public class RevocationTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task Revoking_an_organization_ends_a_thousand_tokens_before_the_call_returns()
+    {
+        var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        await org.SetMember("bob", ["scans:read"]);
+        var tokens = new List<IssuedToken>();
+        for (var i = 0; i < 1000; i++)
+        {
+            tokens.Add((await org.CreateToken(new CreateTokenCommand(i % 2 == 0 ? "alice" : "bob", null, 30))).Token!);
+        }
+
+        Assert.Equal(1000, await org.RevokeAll("incident 42"));
+
+        var outcomes = await Task.WhenAll(tokens.Select(t => fixture.ValidateAsync(t.TokenId, t.Secret)));
+        Assert.All(outcomes, o => Assert.Equal(TokenValidationOutcome.Invalid, o.Outcome));
+        Assert.Empty(await org.ListTokens());
+        var details = await fixture.Grains.GetGrain<ITokenGrain>(tokens[500].TokenId).Describe();
+        Assert.Equal(TokenStatus.Revoked, details!.Status);
+        Assert.Equal("incident 42", details.Reason);
+        Assert.Equal(0, await org.RevokeAll("again"));
+    }
+
+    [Fact]
+    public async Task Revoking_a_members_tokens_leaves_other_members_tokens_and_the_membership()
+    {
+        var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        await org.SetMember("bob", ["scans:read"]);
+        var alice = (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!;
+        var bob = (await org.CreateToken(new CreateTokenCommand("bob", null, 30))).Token!;
+
+        Assert.Equal(1, await org.RevokeMemberTokens("alice", "laptop stolen"));
+
+        Assert.False((await fixture.ValidateAsync(alice.TokenId, alice.Secret)).IsValid);
+        Assert.True((await fixture.ValidateAsync(bob.TokenId, bob.Secret)).IsValid);
+        Assert.Equal(CreateTokenStatus.Created, (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Status);
+        Assert.Null(await org.RevokeMemberTokens("nobody", "x"));
+    }
+
+    [Fact]
+    public async Task Revoking_by_token_id_alone_ends_it_and_drops_it_from_its_organization()
+    {
+        var (org, token) = await fixture.IssueAsync();
+
+        var details = await fixture.Grains.GetGrain<ITokenGrain>(token.TokenId).Revoke("leaked in a public repo");
+
+        Assert.Equal(TokenStatus.Revoked, details!.Status);
+        Assert.Equal("leaked in a public repo", details.Reason);
+        Assert.Equal(fixture.Cluster.Clock.GetUtcNow(), details.EndedAt);
+        Assert.False((await fixture.ValidateAsync(token.TokenId, token.Secret)).IsValid);
+        Assert.Empty(await org.ListTokens());
+        Assert.Null(await fixture.Grains.GetGrain<ITokenGrain>(Guid.NewGuid()).Revoke("unknown"));
+    }
+
+    [Fact]
+    public async Task Describe_reports_each_status_and_never_the_secret_or_hash()
+    {
+        var (org, active) = await fixture.IssueAsync();
+        var deleted = (await org.CreateToken(new CreateTokenCommand("alice", "d", 30))).Token!;
+        await org.DeleteToken(deleted.TokenId);
+        var removed = (await org.CreateToken(new CreateTokenCommand("alice", "r", 30))).Token!;
+
+        var activeDetails = await fixture.Grains.GetGrain<ITokenGrain>(active.TokenId).Describe();
+        Assert.Equal(new TokenDetails(active.TokenId, org.GetPrimaryKeyString(), "alice", "CI", active.CreatedAt, active.ExpiresAt, TokenStatus.Active, null, null), activeDetails);
+        Assert.DoesNotContain(active.Secret, activeDetails!.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("argon2", activeDetails.ToString(), StringComparison.Ordinal);
+        Assert.Equal(TokenStatus.Deleted, (await fixture.Grains.GetGrain<ITokenGrain>(deleted.TokenId).Describe())!.Status);
+        await org.RemoveMember("alice");
+        var removedDetails = await fixture.Grains.GetGrain<ITokenGrain>(removed.TokenId).Describe();
+        Assert.Equal(TokenStatus.Revoked, removedDetails!.Status);
+        Assert.Equal("owner removed from the organization", removedDetails.Reason);
+        Assert.Null(await fixture.Grains.GetGrain<ITokenGrain>(Guid.NewGuid()).Describe());
+    }
+}
