@@ -35,9 +35,12 @@ public interface IOrganizationGrain : IGrainWithStringKey
     [Alias("delete-token")]
     Task<bool> DeleteToken(Guid tokenId);
 
-    /// <summary>Called by a token that ended on its own (expired, revoked by id): drops it from the index. Idempotent.</summary>
+    /// <summary>
+    /// Called by a token that ended on its own (expired, revoked by id): drops it from the index and records why.
+    /// Idempotent: only the call that removes the entry records an event.
+    /// </summary>
     [Alias("forget-token")]
-    Task ForgetToken(Guid tokenId);
+    Task ForgetToken(Guid tokenId, AuditAction action, string? reason);
 }
 
 /// <summary>Answers readiness probes: a successful call proves a client can reach a silo that serves grains.</summary>

@@ -66,9 +66,11 @@ public sealed partial class OrganizationGrain(
         }
 
         // End the tokens first and persist last: a crash in between leaves the member in place, so a retry finishes the job.
-        var tokens = await EndTokensAsync(TokensOf(userId), TokenEndReason.MemberRemoved, null);
+        var ended = TokensOf(userId);
+        var tokens = await EndTokensAsync(ended, TokenEndReason.MemberRemoved, null);
         state.State.Members.Remove(userId);
         await PersistAsync();
+        await RecordAsync(ended.Select(id => Entry(AuditAction.TokenRevoked, id, userId, "owner removed from the organization")));
         LogMemberRemoved(logger, OrganizationId, userId, tokens);
         return true;
     }
@@ -81,16 +83,20 @@ public sealed partial class OrganizationGrain(
             return null;
         }
 
-        var revoked = await EndTokensAsync(TokensOf(userId), TokenEndReason.Revoked, reason);
+        var ended = TokensOf(userId);
+        var revoked = await EndTokensAsync(ended, TokenEndReason.Revoked, reason);
         await PersistAsync();
+        await RecordAsync(ended.Select(id => Entry(AuditAction.TokenRevoked, id, userId, reason)));
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
     }
 
     public async Task<int> RevokeAll(string reason)
     {
-        var revoked = await EndTokensAsync([.. state.State.Tokens.Keys], TokenEndReason.Revoked, reason);
+        var ended = state.State.Tokens.Values.ToList();
+        var revoked = await EndTokensAsync([.. ended.Select(t => t.TokenId)], TokenEndReason.Revoked, reason);
         await PersistAsync();
+        await RecordAsync(ended.Select(t => Entry(AuditAction.TokenRevoked, t.TokenId, t.UserId, reason)));
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
     }
@@ -155,6 +161,7 @@ public sealed partial class OrganizationGrain(
             throw;
         }
 
+        await RecordAsync([Entry(AuditAction.TokenCreated, tokenId, command.UserId, null)]);
         LogTokenCreated(logger, tokenId, OrganizationId, command.UserId, expiresAt);
         return new CreateTokenResult(
             CreateTokenStatus.Created,
@@ -174,7 +181,7 @@ public sealed partial class OrganizationGrain(
 
     public async Task<bool> DeleteToken(Guid tokenId)
     {
-        if (!state.State.Tokens.ContainsKey(tokenId))
+        if (!state.State.Tokens.TryGetValue(tokenId, out var token))
         {
             return false;
         }
@@ -182,16 +189,24 @@ public sealed partial class OrganizationGrain(
         await GrainFactory.GetGrain<ITokenGrain>(tokenId).Terminate(TokenEndReason.Deleted, null);
         state.State.Tokens.Remove(tokenId);
         await PersistAsync();
+        await RecordAsync([Entry(AuditAction.TokenDeleted, tokenId, token.UserId, null)]);
         return true;
     }
 
-    public async Task ForgetToken(Guid tokenId)
+    public async Task ForgetToken(Guid tokenId, AuditAction action, string? reason)
     {
-        if (state.State.Tokens.Remove(tokenId))
+        if (state.State.Tokens.Remove(tokenId, out var token))
         {
             await PersistAsync();
+            await RecordAsync([Entry(action, tokenId, token.UserId, reason)]);
         }
     }
+
+    private AuditEntry Entry(AuditAction action, Guid tokenId, string userId, string? reason) =>
+        new(time.GetUtcNow(), action, AuditActor.Current, tokenId, userId, reason);
+
+    private Task RecordAsync(IEnumerable<AuditEntry> entries) =>
+        GrainFactory.GetGrain<IAuditLogGrain>(OrganizationId).Append([.. entries]);
 
     private List<Guid> TokensOf(string userId) =>
         [.. state.State.Tokens.Values.Where(t => t.UserId == userId).Select(t => t.TokenId)];

@@ -106,7 +106,9 @@ public sealed partial class TokenGrain(
         // Late, duplicate and retried ticks all land here and repeat only idempotent steps.
         if (state.RecordExists && state.State.EndReason == TokenEndReason.Expired)
         {
-            await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId).ForgetToken(this.GetPrimaryKey());
+            AuditActor.Set(AuditActor.System);
+            await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId)
+                .ForgetToken(this.GetPrimaryKey(), AuditAction.TokenExpired, null);
         }
 
         await UnregisterExpiryAsync();
@@ -134,7 +136,8 @@ public sealed partial class TokenGrain(
 
         await Terminate(TokenEndReason.Revoked, reason);
         // Ended here first, so it stopped validating before its organization hears of it.
-        await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId).ForgetToken(this.GetPrimaryKey());
+        await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId)
+            .ForgetToken(this.GetPrimaryKey(), AuditAction.TokenRevoked, state.State.EndNote);
         return await Describe();
     }
 

@@ -27,10 +27,11 @@ public static class AdminApi
     /// <summary>Maps every route under <c>/admin/v1</c>, all behind the admin key.</summary>
     public static WebApplication MapAdminApi(this WebApplication app)
     {
-        var admin = app.MapGroup("/admin/v1").AddEndpointFilter<AdminKeyFilter>();
+        var admin = app.MapGroup("/admin/v1").AddEndpointFilter<AdminKeyFilter>().AddEndpointFilter<AuditActorFilter>();
         admin.MapMembersApi();
         admin.MapTokensApi();
         admin.MapRevocationApi();
+        admin.MapAuditApi();
         return app;
     }
 }

@@ -1,0 +1,76 @@
+using ZeroPath.ServiceDefaults;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Silo.Apis;
+
+internal static class AuditApi
+{
+    public const string ActorHeader = "X-ZeroPath-Actor";
+    public const int DefaultPageSize = 50;
+
+    public static void MapAuditApi(this RouteGroupBuilder admin) => admin.MapGet("/orgs/{orgId}/audit", GetAudit);
+
+    private static async Task<IResult> GetAudit(string orgId, int? limit, long? before, IGrainFactory grains)
+    {
+        if (RouteIds.CheckOrganization(orgId) is { } badId)
+        {
+            return badId;
+        }
+
+        if (limit is < 1 or > 500)
+        {
+            return Problems.BadRequest("invalid_limit", "limit must be from 1 to 500.");
+        }
+
+        if (before is < 0)
+        {
+            return Problems.BadRequest("invalid_cursor", "before must be a nextBefore value from an earlier page.");
+        }
+
+        var page = await grains.GetGrain<IAuditLogGrain>(orgId).GetPage(before, limit ?? DefaultPageSize);
+        var events = page.Events.Select(e => new AuditEventResponse(
+            e.Sequence, e.At, ActionName(e.Action), e.Actor, e.TokenId, e.UserId, e.Reason)).ToArray();
+        return TypedResults.Ok(new AuditPageResponse(orgId, events, page.NextBefore));
+    }
+
+    public static string ActionName(AuditAction action) => action switch
+    {
+        AuditAction.TokenCreated => "token.created",
+        AuditAction.TokenDeleted => "token.deleted",
+        AuditAction.TokenRevoked => "token.revoked",
+        _ => "token.expired",
+    };
+
+    private sealed record AuditEventResponse(long Sequence, DateTimeOffset At, string Action, string Actor, Guid TokenId, string UserId, string? Reason);
+
+    private sealed record AuditPageResponse(string OrgId, AuditEventResponse[] Events, long? NextBefore);
+}
+
+/// <summary>
+/// Takes the operator's name from <c>X-ZeroPath-Actor</c> (default "admin") into the Orleans request context, where
+/// the grains that write the audit trail read it.
+/// </summary>
+internal sealed class AuditActorFilter : IEndpointFilter
+{
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var header = context.HttpContext.Request.Headers[AuditApi.ActorHeader];
+        if (header.Count == 0)
+        {
+            AuditActor.Set(AuditActor.DefaultOperator);
+            return next(context);
+        }
+
+        if (header.Count > 1 || !IsValidActor(header[0]))
+        {
+            return ValueTask.FromResult<object?>(Problems.BadRequest(
+                "invalid_actor", $"{AuditApi.ActorHeader} must be one value of 1–64 letters, digits and '@', '.', '_', '-'."));
+        }
+
+        AuditActor.Set(header[0]!);
+        return next(context);
+    }
+
+    private static bool IsValidActor(string? actor) =>
+        actor is { Length: > 0 and <= 64 } && actor.All(c => char.IsAsciiLetterOrDigit(c) || c is '@' or '.' or '_' or '-');
+}

@@ -1,0 +1,62 @@
+using ZeroPath.Testing;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Grains.Tests.Organizations;
+
+public class AuditTrailTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task Create_delete_and_revoke_are_recorded_newest_first_with_actor_and_reason()
+    {
+        var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        AuditActor.Set("ops@example.com");
+        var deleted = (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!;
+        var revoked = (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!;
+        await org.DeleteToken(deleted.TokenId);
+        await fixture.Grains.GetGrain<ITokenGrain>(revoked.TokenId).Revoke("leaked");
+        // A second revoke of the same token records nothing more.
+        await fixture.Grains.GetGrain<ITokenGrain>(revoked.TokenId).Revoke("again");
+
+        var page = await fixture.Grains.GetGrain<IAuditLogGrain>(org.GetPrimaryKeyString()).GetPage(null, 10);
+
+        Assert.Equal(
+            [(AuditAction.TokenRevoked, revoked.TokenId, "leaked"), (AuditAction.TokenDeleted, deleted.TokenId, null), (AuditAction.TokenCreated, revoked.TokenId, null), (AuditAction.TokenCreated, deleted.TokenId, null)],
+            page.Events.Select(e => (e.Action, e.TokenId, e.Reason)));
+        Assert.All(page.Events, e => Assert.Equal("ops@example.com", e.Actor));
+        Assert.All(page.Events, e => Assert.Equal("alice", e.UserId));
+        Assert.Equal([3L, 2, 1, 0], page.Events.Select(e => e.Sequence));
+        Assert.Null(page.NextBefore);
+    }
+
+    [Fact]
+    public async Task Paging_walks_every_event_once_across_segments()
+    {
+        var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        for (var i = 0; i < 600; i++)
+        {
+            await org.CreateToken(new CreateTokenCommand("alice", null, 30));
+        }
+
+        await org.RevokeAll("rotation");
+        var log = fixture.Grains.GetGrain<IAuditLogGrain>(org.GetPrimaryKeyString());
+
+        var seen = new List<AuditEvent>();
+        long? before = null;
+        var pages = 0;
+        do
+        {
+            var page = await log.GetPage(before, 170);
+            seen.AddRange(page.Events);
+            before = page.NextBefore;
+            pages++;
+        }
+        while (before is not null);
+
+        Assert.Equal(1200, seen.Count);
+        Assert.Equal(Enumerable.Range(0, 1200).Reverse().Select(i => (long)i), seen.Select(e => e.Sequence));
+        Assert.Equal(600, seen.Count(e => e.Action == AuditAction.TokenRevoked && e.Reason == "rotation"));
+        Assert.Equal(8, pages);
+    }
+}
