@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Model;
 
 namespace ZeroPath.Gateway.Authentication;
@@ -7,6 +8,9 @@ public static class TokenAuthenticationExtensions
     public static WebApplicationBuilder AddTokenAuthentication(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TokenAuthenticator>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Events.TokenEventFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Events.TokenEventFeed>());
         return builder;
     }
 

@@ -14,9 +14,12 @@ public sealed partial class TokenAuthenticator
     private readonly ILogger<TokenAuthenticator> logger;
     private readonly Counter<long> decisions;
 
-    public TokenAuthenticator(IGrainFactory grains, ILogger<TokenAuthenticator> logger, IMeterFactory meters)
+    private readonly Events.TokenEventFeed feed;
+
+    public TokenAuthenticator(IGrainFactory grains, Events.TokenEventFeed feed, ILogger<TokenAuthenticator> logger, IMeterFactory meters)
     {
         this.grains = grains;
+        this.feed = feed;
         this.logger = logger;
         decisions = meters.Create(ZeroPathTelemetry.MeterName).CreateCounter<long>(
             "zeropath.gateway.authentications", "{request}", "Requests authenticated by the gateway, by result.");
@@ -35,6 +38,12 @@ public sealed partial class TokenAuthenticator
         if (failure != AuthFailure.None)
         {
             return AuthDecision.Fail(failure);
+        }
+
+        if (feed.HasEnded(credentials.TokenId))
+        {
+            // Pushed to us when it was revoked or deleted: no need to ask its grain.
+            return AuthDecision.Fail(AuthFailure.InvalidToken, credentials.TokenId);
         }
 
         TokenValidation validation;

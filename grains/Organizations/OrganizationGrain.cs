@@ -16,6 +16,8 @@ public sealed partial class OrganizationGrain(
 
     private string OrganizationId => this.GetPrimaryKeyString();
 
+    private ITokenEventHubGrain Events => GrainFactory.GetGrain<ITokenEventHubGrain>(0);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State.PendingTokens.Count == 0)
@@ -53,7 +55,9 @@ public sealed partial class OrganizationGrain(
         state.State.Members[userId] = normalized;
         await PersistAsync();
         // Tokens hold their owner's current permissions: they follow before this returns.
-        await FanOutAsync(TokensOf(userId), token => token.UpdatePermissions(normalized));
+        var tokens = TokensOf(userId);
+        await FanOutAsync(tokens, token => token.UpdatePermissions(normalized));
+        await Events.PublishPermissions([.. tokens], normalized);
         return new OrganizationMember(OrganizationId, userId, normalized);
     }
 
@@ -70,6 +74,7 @@ public sealed partial class OrganizationGrain(
         var tokens = await EndTokensAsync(ended, TokenEndReason.MemberRemoved, null);
         state.State.Members.Remove(userId);
         await PersistAsync();
+        await Events.PublishEnded([.. ended]);
         await RecordAsync(ended.Select(id => Entry(AuditAction.TokenRevoked, id, userId, "owner removed from the organization")));
         LogMemberRemoved(logger, OrganizationId, userId, tokens);
         return true;
@@ -86,6 +91,7 @@ public sealed partial class OrganizationGrain(
         var ended = TokensOf(userId);
         var revoked = await EndTokensAsync(ended, TokenEndReason.Revoked, reason);
         await PersistAsync();
+        await Events.PublishEnded([.. ended]);
         await RecordAsync(ended.Select(id => Entry(AuditAction.TokenRevoked, id, userId, reason)));
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
@@ -96,6 +102,7 @@ public sealed partial class OrganizationGrain(
         var ended = state.State.Tokens.Values.ToList();
         var revoked = await EndTokensAsync([.. ended.Select(t => t.TokenId)], TokenEndReason.Revoked, reason);
         await PersistAsync();
+        await Events.PublishEnded([.. ended.Select(t => t.TokenId)]);
         await RecordAsync(ended.Select(t => Entry(AuditAction.TokenRevoked, t.TokenId, t.UserId, reason)));
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
@@ -189,6 +196,7 @@ public sealed partial class OrganizationGrain(
         await GrainFactory.GetGrain<ITokenGrain>(tokenId).Terminate(TokenEndReason.Deleted, null);
         state.State.Tokens.Remove(tokenId);
         await PersistAsync();
+        await Events.PublishEnded([tokenId]);
         await RecordAsync([Entry(AuditAction.TokenDeleted, tokenId, token.UserId, null)]);
         return true;
     }
@@ -198,6 +206,7 @@ public sealed partial class OrganizationGrain(
         if (state.State.Tokens.Remove(tokenId, out var token))
         {
             await PersistAsync();
+            await Events.PublishEnded([tokenId]);
             await RecordAsync([Entry(action, tokenId, token.UserId, reason)]);
         }
     }
