@@ -9,8 +9,11 @@ public sealed partial class OrganizationGrain(
     [PersistentState("organization", GrainStorageNames.Tokens)] IPersistentState<OrganizationState> state,
     TokenSecretHasher hasher,
     TimeProvider time,
-    ILogger<OrganizationGrain> logger) : Grain, IOrganizationGrain
+    ILogger<OrganizationGrain> logger) : Grain, IOrganizationGrain, IRemindable
 {
+    /// <summary>Wakes the organization after a crash to finish a revocation that was in progress.</summary>
+    private const string ResumeRevocationReminder = "resume-revocation";
+
     /// <summary>Token grains called at once by a fan-out (revocation, permission change); the rest wait their turn.</summary>
     private const int FanOutBatch = 64;
 
@@ -20,6 +23,13 @@ public sealed partial class OrganizationGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (state.State.Revocation is { } interrupted)
+        {
+            // A revocation was cut short (crash): finish it before serving anything else.
+            AuditActor.Set(interrupted.Actor);
+            await CompleteRevocationAsync(interrupted);
+        }
+
         if (state.State.PendingTokens.Count == 0)
         {
             return;
@@ -69,13 +79,7 @@ public sealed partial class OrganizationGrain(
             return false;
         }
 
-        // End the tokens first and persist last: a crash in between leaves the member in place, so a retry finishes the job.
-        var ended = TokensOf(userId);
-        var tokens = await EndTokensAsync(ended, TokenEndReason.MemberRemoved, null);
-        state.State.Members.Remove(userId);
-        await PersistAsync();
-        await Events.PublishEnded([.. ended]);
-        await RecordAsync(ended.Select(id => Entry(AuditAction.TokenRevoked, id, userId, "owner removed from the organization")));
+        var tokens = await RevokeAsync(TokensOf(userId), TokenEndReason.MemberRemoved, null, removeMember: userId);
         LogMemberRemoved(logger, OrganizationId, userId, tokens);
         return true;
     }
@@ -88,22 +92,14 @@ public sealed partial class OrganizationGrain(
             return null;
         }
 
-        var ended = TokensOf(userId);
-        var revoked = await EndTokensAsync(ended, TokenEndReason.Revoked, reason);
-        await PersistAsync();
-        await Events.PublishEnded([.. ended]);
-        await RecordAsync(ended.Select(id => Entry(AuditAction.TokenRevoked, id, userId, reason)));
+        var revoked = await RevokeAsync(TokensOf(userId), TokenEndReason.Revoked, reason, removeMember: null);
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
     }
 
     public async Task<int> RevokeAll(string reason)
     {
-        var ended = state.State.Tokens.Values.ToList();
-        var revoked = await EndTokensAsync([.. ended.Select(t => t.TokenId)], TokenEndReason.Revoked, reason);
-        await PersistAsync();
-        await Events.PublishEnded([.. ended.Select(t => t.TokenId)]);
-        await RecordAsync(ended.Select(t => Entry(AuditAction.TokenRevoked, t.TokenId, t.UserId, reason)));
+        var revoked = await RevokeAsync([.. state.State.Tokens.Keys], TokenEndReason.Revoked, reason, removeMember: null);
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
     }
@@ -220,19 +216,58 @@ public sealed partial class OrganizationGrain(
     private List<Guid> TokensOf(string userId) =>
         [.. state.State.Tokens.Values.Where(t => t.UserId == userId).Select(t => t.TokenId)];
 
-    /// <summary>
-    /// Ends the given tokens (each has stopped validating when this returns) and drops them from the in-memory index;
-    /// the caller persists. Returns how many.
-    /// </summary>
-    private async Task<int> EndTokensAsync(List<Guid> tokenIds, TokenEndReason reason, string? note)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        await FanOutAsync(tokenIds, token => token.Terminate(reason, note));
-        foreach (var id in tokenIds)
+        // Activation already finished any interrupted revocation; a tick only has to be stopped.
+        if (reminderName == ResumeRevocationReminder && state.State.Revocation is null && await this.GetReminder(ResumeRevocationReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    /// <summary>
+    /// Revokes tokens durably: the intent is stored first and a reminder set, so a crash at any point is finished on the
+    /// next activation. Every token has stopped validating when this returns. Returns how many.
+    /// </summary>
+    private async Task<int> RevokeAsync(List<Guid> tokenIds, TokenEndReason reason, string? note, string? removeMember)
+    {
+        var revocation = new PendingRevocation { TokenIds = tokenIds, Reason = reason, Note = note, Actor = AuditActor.Current, RemoveMember = removeMember };
+        if (tokenIds.Count > 0)
+        {
+            state.State.Revocation = revocation;
+            await PersistAsync();
+            await this.RegisterOrUpdateReminder(ResumeRevocationReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        }
+
+        await CompleteRevocationAsync(revocation);
+        return tokenIds.Count;
+    }
+
+    private async Task CompleteRevocationAsync(PendingRevocation revocation)
+    {
+        var tokens = revocation.TokenIds;
+        await FanOutAsync(tokens, token => token.Terminate(revocation.Reason, revocation.Note));
+        var owners = tokens.Select(id => (Id: id, UserId: state.State.Tokens.TryGetValue(id, out var t) ? t.UserId : revocation.RemoveMember ?? "")).ToList();
+        foreach (var id in tokens)
         {
             state.State.Tokens.Remove(id);
         }
 
-        return tokenIds.Count;
+        if (revocation.RemoveMember is { } member)
+        {
+            state.State.Members.Remove(member);
+        }
+
+        state.State.Revocation = null;
+        await PersistAsync();
+        if (tokens.Count > 0 && await this.GetReminder(ResumeRevocationReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        await Events.PublishEnded([.. tokens]);
+        var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
+        await RecordAsync(owners.Select(o => Entry(AuditAction.TokenRevoked, o.Id, o.UserId, auditReason)));
     }
 
     /// <summary>Calls token grains in batches of <see cref="FanOutBatch"/>: bounded parallelism, all done on return.</summary>

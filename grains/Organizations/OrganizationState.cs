@@ -18,4 +18,21 @@ public sealed class OrganizationState
     /// An entry left here by a failure is settled when the organization next activates.
     /// </summary>
     [Id(2)] public Dictionary<Guid, TokenSummary> PendingTokens { get; set; } = [];
+
+    /// <summary>A revocation fan-out in progress: stored before the first token is ended, cleared after the last.</summary>
+    [Id(3)] public PendingRevocation? Revocation { get; set; }
+}
+
+/// <summary>What a revocation must still finish if its silo crashes halfway.</summary>
+[GenerateSerializer]
+[Alias("zp.pending-revocation")]
+public sealed class PendingRevocation
+{
+    [Id(0)] public List<Guid> TokenIds { get; set; } = [];
+    [Id(1)] public TokenEndReason Reason { get; set; }
+    [Id(2)] public string? Note { get; set; }
+    [Id(3)] public string Actor { get; set; } = "";
+
+    /// <summary>Set when the revocation is a member's removal: the membership goes too.</summary>
+    [Id(4)] public string? RemoveMember { get; set; }
 }

@@ -136,6 +136,20 @@ public class GatewayAuthenticationTests(GatewayFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_change_of_the_owners_permissions_is_what_the_next_request_carries()
+    {
+        var (org, token) = await fixture.IssueAsync(["scans:read"]);
+        using var client = fixture.Gateway.CreateClient();
+        using var before = await client.SendAsync(GatewayFixture.Request(HttpMethod.Get, "/auth/check", token.TokenId, token.Secret));
+        Assert.Equal("scans:read", before.Headers.GetValues("X-ZeroPath-Permissions").Single());
+
+        await fixture.Silo.Grains.GetGrain<IOrganizationGrain>(org).SetMember("alice", ["scans:read", "scans:write"]);
+
+        using var after = await client.SendAsync(GatewayFixture.Request(HttpMethod.Get, "/api/v1/x", token.TokenId, token.Secret));
+        Assert.Equal("scans:read,scans:write", (await GatewayFixture.EchoAsync(after)).Headers["X-ZeroPath-Permissions"]);
+    }
+
+    [Fact]
     public async Task Auth_check_refuses_like_the_proxy_does()
     {
         using var client = fixture.Gateway.CreateClient();

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using ZeroPath.Grains.Organizations;
+using ZeroPath.Testing;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Grains.Tests.Organizations;
+
+public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task A_revocation_cut_short_by_a_crash_is_finished_when_the_organization_comes_back()
+    {
+        var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        var tokens = new List<IssuedToken>();
+        for (var i = 0; i < 5; i++)
+        {
+            tokens.Add((await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!);
+        }
+
+        // What a crash right after storing the intent leaves: the intent in storage, no token ended yet, no activation.
+        await fixture.Cluster.Cluster.DeactivateAsync(org);
+        var storage = fixture.Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Tokens);
+        var stored = new GrainState<OrganizationState>();
+        await storage.ReadStateAsync("organization", org.GetGrainId(), stored);
+        var revoked = tokens.Take(3).Select(t => t.TokenId).ToList();
+        stored.State!.Revocation = new PendingRevocation { TokenIds = revoked, Reason = TokenEndReason.Revoked, Note = "incident 7", Actor = "oncall" };
+        await storage.WriteStateAsync("organization", org.GetGrainId(), stored);
+
+        // The next call activates the organization, which finishes the revocation before answering.
+        var listed = await org.ListTokens();
+
+        Assert.Equal(tokens.Skip(3).Select(t => t.TokenId).Order(), listed.Select(t => t.TokenId).Order());
+        foreach (var token in tokens)
+        {
+            Assert.Equal(!revoked.Contains(token.TokenId), (await fixture.ValidateAsync(token.TokenId, token.Secret)).IsValid);
+        }
+
+        var audit = await fixture.Grains.GetGrain<IAuditLogGrain>(org.GetPrimaryKeyString()).GetPage(null, 3);
+        Assert.All(audit.Events, e => Assert.Equal((AuditAction.TokenRevoked, "oncall", "incident 7"), (e.Action, e.Actor, e.Reason)));
+        Assert.Equal(revoked.Order(), audit.Events.Select(e => e.TokenId).Order());
+    }
+}
