@@ -1,0 +1,183 @@
+using System.CommandLine;
+using System.Text.Json;
+using ZeroPath.Cli;
+
+// zpctl: the operators' tool for the token cluster's admin API. See README "Operators' tool".
+var url = new Option<string>("--url")
+{
+    Description = "Admin API base URL (env ZP_ADMIN_URL)",
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ZP_ADMIN_URL") ?? "http://127.0.0.1:8081",
+    Recursive = true,
+};
+// No default value here: help would print it. The environment is read when a command runs.
+var key = new Option<string?>("--key") { Description = "Admin key (env ZP_ADMIN_KEY)", Recursive = true };
+var actor = new Option<string?>("--actor")
+{
+    Description = "Your name for the audit trail (env ZP_ACTOR)",
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ZP_ACTOR"),
+    Recursive = true,
+};
+var json = new Option<bool>("--json") { Description = "Print the API's JSON instead of a table", Recursive = true };
+var org = new Option<string>("--org") { Description = "Organization id", Required = true };
+var user = new Option<string>("--user") { Description = "User id", Required = true };
+var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit trail)", Required = true };
+var tokenId = new Argument<string>("token-id") { Description = "Token ID (UUID)" };
+
+var root = new RootCommand("zpctl: manage ZeroPath API tokens through the admin API") { url, key, actor, json };
+
+Command Verb(string name, string description, Func<ParseResult, AdminClient, CancellationToken, Task<int>> run, params Symbol[] symbols)
+{
+    var command = new Command(name, description);
+    foreach (var symbol in symbols)
+    {
+        switch (symbol)
+        {
+            case Option option: command.Options.Add(option); break;
+            case Argument argument: command.Arguments.Add(argument); break;
+        }
+    }
+
+    command.SetAction(async (parse, cancellationToken) =>
+    {
+        var keyValue = parse.GetValue(key) ?? Environment.GetEnvironmentVariable("ZP_ADMIN_KEY");
+        if (string.IsNullOrEmpty(keyValue))
+        {
+            await Console.Error.WriteLineAsync("zpctl: no admin key: pass --key or set ZP_ADMIN_KEY");
+            return ExitCodes.Usage;
+        }
+
+        if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var baseAddress))
+        {
+            await Console.Error.WriteLineAsync("zpctl: --url must be an absolute URL such as http://127.0.0.1:8081");
+            return ExitCodes.Usage;
+        }
+
+        using var client = new AdminClient(baseAddress, keyValue, parse.GetValue(actor));
+        return await run(parse, client, cancellationToken);
+    });
+    return command;
+}
+
+// Runs one call; prints JSON with --json, else the given table columns (or a message).
+async Task<int> Call(ParseResult parse, AdminClient client, HttpMethod method, string path, object? body, CancellationToken ct, string[]? columns = null, string? message = null)
+{
+    var (exit, response) = await client.SendAsync(method, path, body, ct);
+    if (exit != ExitCodes.Ok)
+    {
+        return exit;
+    }
+
+    if (parse.GetValue(json))
+    {
+        Output.Json(response);
+    }
+    else if (columns is not null)
+    {
+        Output.Table(response, columns);
+    }
+    else if (message is not null)
+    {
+        Console.WriteLine(message);
+    }
+
+    return ExitCodes.Ok;
+}
+
+string Org(ParseResult p) => Uri.EscapeDataString(p.GetValue(org)!);
+string User(ParseResult p) => Uri.EscapeDataString(p.GetValue(user)!);
+string Token(ParseResult p) => Uri.EscapeDataString(p.GetValue(tokenId)!);
+
+var name = new Option<string?>("--name") { Description = "Token name (optional)" };
+var days = new Option<int?>("--days") { Description = "Expiry in days, 1-365 (default 30)" };
+var permission = new Option<string[]>("--permission") { Description = "A permission (repeat for several)", AllowMultipleArgumentsPerToken = true };
+var limit = new Option<int?>("--limit") { Description = "Events per page (1-500, default 50)" };
+var before = new Option<long?>("--before") { Description = "nextBefore from the previous page" };
+
+var tokens = new Command("tokens", "List, create, show and delete tokens")
+{
+    Verb("list", "Active tokens of an organization", (p, c, ct) =>
+        Call(p, c, HttpMethod.Get, $"/admin/v1/orgs/{Org(p)}/tokens", null, ct, ["tokenId", "name", "userId", "createdAt", "expiresAt"]), org),
+    Verb("create", "Create a token for a member; prints the secret once", async (p, c, ct) =>
+    {
+        var (exit, body) = await c.SendAsync(HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/tokens", new { userId = p.GetValue(user), name = p.GetValue(name), expiresInDays = p.GetValue(days) }, ct);
+        if (exit == ExitCodes.Ok)
+        {
+            if (p.GetValue(json))
+            {
+                Output.Json(body);
+            }
+            else
+            {
+                Output.Table(body, "tokenId", "name", "expiresAt", "permissions");
+                Console.WriteLine();
+                Console.WriteLine($"Token Secret (shown once, store it now): {body!.Value.GetProperty("tokenSecret").GetString()}");
+            }
+        }
+
+        return exit;
+    }, org, user, name, days),
+    Verb("show", "A token's metadata and status", (p, c, ct) =>
+        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason"]), tokenId),
+    Verb("delete", "Delete a token of an organization", (p, c, ct) =>
+        Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/tokens/{Token(p)}", null, ct, message: "deleted"), org, tokenId),
+};
+
+var revoke = new Command("revoke", "Revoke tokens (operators)")
+{
+    Verb("token", "Revoke one token by id", (p, c, ct) =>
+        Call(p, c, HttpMethod.Post, $"/admin/v1/tokens/{Token(p)}/revoke", new { reason = p.GetValue(reason) }, ct, ["tokenId", "orgId", "status", "revokedAt", "reason"]), tokenId, reason),
+    Verb("member", "Revoke every token of a member", (p, c, ct) =>
+        Call(p, c, HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/members/{User(p)}/revoke-tokens", new { reason = p.GetValue(reason) }, ct, ["orgId", "userId", "revoked", "reason"]), org, user, reason),
+    Verb("org", "Revoke every token of an organization", (p, c, ct) =>
+        Call(p, c, HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/revoke", new { reason = p.GetValue(reason) }, ct, ["orgId", "revoked", "reason"]), org, reason),
+};
+
+var members = new Command("members", "Set and remove organization members")
+{
+    Verb("set", "Add a member or change their permissions", (p, c, ct) =>
+        Call(p, c, HttpMethod.Put, $"/admin/v1/orgs/{Org(p)}/members/{User(p)}", new { permissions = p.GetValue(permission) ?? [] }, ct, ["orgId", "userId", "permissions"]), org, user, permission),
+    Verb("remove", "Remove a member; their tokens are revoked", (p, c, ct) =>
+        Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/members/{User(p)}", null, ct, message: "removed"), org, user),
+};
+
+var audit = Verb("audit", "An organization's audit trail, newest first", async (p, c, ct) =>
+{
+    var query = $"?limit={p.GetValue(limit) ?? 50}" + (p.GetValue(before) is { } b ? $"&before={b}" : "");
+    var (exit, body) = await c.SendAsync(HttpMethod.Get, $"/admin/v1/orgs/{Org(p)}/audit{query}", null, ct);
+    if (exit == ExitCodes.Ok)
+    {
+        if (p.GetValue(json))
+        {
+            Output.Json(body);
+        }
+        else
+        {
+            Output.Table(body!.Value.GetProperty("events"), "sequence", "at", "action", "actor", "tokenId", "userId", "reason");
+            if (body.Value.GetProperty("nextBefore") is { ValueKind: JsonValueKind.Number } next)
+            {
+                Console.WriteLine($"(older events: --before {next})");
+            }
+        }
+    }
+
+    return exit;
+}, org, limit, before);
+
+root.Subcommands.Add(tokens);
+root.Subcommands.Add(revoke);
+root.Subcommands.Add(members);
+root.Subcommands.Add(audit);
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"zpctl: {error.Message}");
+    }
+
+    await Console.Error.WriteLineAsync("Run 'zpctl --help' for usage.");
+    return ExitCodes.Usage;
+}
+
+return await parsed.InvokeAsync();
