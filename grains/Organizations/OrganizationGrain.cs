@@ -27,7 +27,7 @@ public sealed partial class OrganizationGrain(
         {
             // A revocation was cut short (crash): finish it before serving anything else.
             AuditActor.Set(interrupted.Actor);
-            await CompleteRevocationAsync(interrupted);
+            await CompleteRevocationAsync(interrupted, resumed: true);
         }
 
         if (state.State.PendingTokens.Count == 0)
@@ -237,13 +237,15 @@ public sealed partial class OrganizationGrain(
             state.State.Revocation = revocation;
             await PersistAsync();
             await this.RegisterOrUpdateReminder(ResumeRevocationReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            // Told before the fan-out: subscribed gateways refuse these tokens even if this silo dies halfway through.
+            await Events.PublishEnded([.. tokenIds]);
         }
 
-        await CompleteRevocationAsync(revocation);
+        await CompleteRevocationAsync(revocation, resumed: false);
         return tokenIds.Count;
     }
 
-    private async Task CompleteRevocationAsync(PendingRevocation revocation)
+    private async Task CompleteRevocationAsync(PendingRevocation revocation, bool resumed)
     {
         var tokens = revocation.TokenIds;
         await FanOutAsync(tokens, token => token.Terminate(revocation.Reason, revocation.Note));
@@ -265,7 +267,12 @@ public sealed partial class OrganizationGrain(
             await this.UnregisterReminder(reminder);
         }
 
-        await Events.PublishEnded([.. tokens]);
+        if (resumed)
+        {
+            // The crash may have come before the gateways were told.
+            await Events.PublishEnded([.. tokens]);
+        }
+
         var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
         await RecordAsync(owners.Select(o => Entry(AuditAction.TokenRevoked, o.Id, o.UserId, auditReason)));
     }
