@@ -19,6 +19,14 @@ public sealed class GatewayFactory(IEnumerable<KeyValuePair<string, string?>> se
         builder.ConfigureLogging(logging => logging.ClearProviders());
     }
 
+    /// <summary>A gateway on <paramref name="silo"/>'s cluster, proxying to the given upstreams.</summary>
+    public static GatewayFactory For(ZeroPath.Testing.TestSilo silo, Uri v1, Uri v2) => new(
+    [
+        .. silo.ClientSettings(),
+        Setting("ZeroPath:Upstreams:V1", v1),
+        Setting("ZeroPath:Upstreams:V2", v2),
+    ]);
+
     public static KeyValuePair<string, string?> Setting(string key, object value) =>
         new(key, Convert.ToString(value, CultureInfo.InvariantCulture));
 }

@@ -17,12 +17,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         Silo = await TestSilo.StartAsync();
         V1 = await EchoUpstream.StartAsync("v1");
         V2 = await EchoUpstream.StartAsync("v2");
-        Gateway = new GatewayFactory(
-        [
-            .. Silo.ClientSettings(),
-            GatewayFactory.Setting("ZeroPath:Upstreams:V1", V1.Address),
-            GatewayFactory.Setting("ZeroPath:Upstreams:V2", V2.Address),
-        ]);
+        Gateway = GatewayFactory.For(Silo, V1.Address, V2.Address);
         // Host start completes once the cluster client has connected, so the gateway is ready when this returns.
         using var client = Gateway.CreateClient();
         (await client.GetAsync("/readyz")).EnsureSuccessStatusCode();

@@ -19,12 +19,7 @@ public sealed class TwoGatewaysFixture : IAsyncLifetime
     {
         Silo = await TestSilo.StartAsync();
         Upstream = await EchoUpstream.StartAsync("v1");
-        Gateways = [.. Enumerable.Range(0, 2).Select(_ => new GatewayFactory(
-        [
-            .. Silo.ClientSettings(),
-            GatewayFactory.Setting("ZeroPath:Upstreams:V1", Upstream.Address),
-            GatewayFactory.Setting("ZeroPath:Upstreams:V2", Upstream.Address),
-        ]))];
+        Gateways = [.. Enumerable.Range(0, 2).Select(_ => GatewayFactory.For(Silo, Upstream.Address, Upstream.Address))];
         foreach (var gateway in Gateways)
         {
             gateway.CreateClient().Dispose();
