@@ -218,8 +218,18 @@ public sealed partial class OrganizationGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        // Activation already finished any interrupted revocation; a tick only has to be stopped.
-        if (reminderName == ResumeRevocationReminder && state.State.Revocation is null && await this.GetReminder(ResumeRevocationReminder) is { } reminder)
+        if (reminderName != ResumeRevocationReminder)
+        {
+            return;
+        }
+
+        if (state.State.Revocation is { } pending)
+        {
+            // Still unfinished in this activation (its fan-out failed): try again; success unregisters the reminder.
+            AuditActor.Set(pending.Actor);
+            await CompleteRevocationAsync(pending, resumed: true);
+        }
+        else if (await this.GetReminder(ResumeRevocationReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
         }
@@ -241,7 +251,17 @@ public sealed partial class OrganizationGrain(
             await Events.PublishEnded([.. tokenIds]);
         }
 
-        await CompleteRevocationAsync(revocation, resumed: false);
+        try
+        {
+            await CompleteRevocationAsync(revocation, resumed: false);
+        }
+        catch
+        {
+            // The intent is stored: the next activation (next call, or the reminder) finishes the revocation.
+            DeactivateOnIdle();
+            throw;
+        }
+
         return tokenIds.Count;
     }
 
