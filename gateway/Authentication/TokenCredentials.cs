@@ -6,9 +6,6 @@ namespace ZeroPath.Gateway.Authentication;
 /// <summary>The two credential headers, checked for shape before anything leaves the process.</summary>
 public readonly record struct TokenCredentials(Guid TokenId, string Secret)
 {
-    /// <summary>A UUID in its 36-character hyphenated form.</summary>
-    public const int TokenIdLength = 36;
-
     public static AuthFailure TryParse(IHeaderDictionary headers, out TokenCredentials credentials)
     {
         credentials = default;
@@ -26,7 +23,7 @@ public readonly record struct TokenCredentials(Guid TokenId, string Secret)
             return AuthFailure.MalformedCredentials;
         }
 
-        if (id.Length != TokenIdLength || !Guid.TryParseExact(id, "D", out var tokenId) || !TokenSecretFormat.IsWellFormed(secret))
+        if (!TokenIdFormat.TryParse(id, out var tokenId) || !TokenSecretFormat.IsWellFormed(secret))
         {
             return AuthFailure.MalformedCredentials;
         }

@@ -124,23 +124,10 @@ public sealed class ProductProcess : IAsyncDisposable
 
 internal static class Repository
 {
-    /// <summary>The folder holding ZeroPath.Orleans.sln, found upward from the test assembly.</summary>
-    public static string Root { get; } = FindRoot();
+    /// <summary>The folder holding ZeroPath.Orleans.sln.</summary>
+    public static string Root { get; } = ZeroPath.Testing.TestServers.RepositoryRoot();
 
     /// <summary>Debug or Release: whatever this test assembly was built as, so the products come from the same build.</summary>
     public static string Configuration { get; } =
         typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ZeroPath.Orleans.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ZeroPath.Orleans.sln not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -30,12 +30,22 @@ public class ClusterFixture : IAsyncLifetime
         return (org, result.Token!);
     }
 
-    /// <summary>What storage holds for a token, read through the real storage provider.</summary>
+    /// <summary>The real storage provider the grains write through.</summary>
+    public Orleans.Storage.IGrainStorage Storage =>
+        Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GrainStorageNames.Tokens);
+
+    /// <summary>What storage holds under <paramref name="stateName"/> for a grain (ETag included, so it can be written back).</summary>
+    public async Task<GrainState<T>> ReadStoredAsync<T>(string stateName, IAddressable grain)
+    {
+        var stored = new GrainState<T>();
+        await Storage.ReadStateAsync(stateName, grain.GetGrainId(), stored);
+        return stored;
+    }
+
+    /// <summary>What storage holds for a token; null when nothing was stored.</summary>
     public async Task<Grains.Tokens.TokenState?> ReadStoredTokenAsync(Guid tokenId)
     {
-        var storage = Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GrainStorageNames.Tokens);
-        var stored = new GrainState<Grains.Tokens.TokenState>();
-        await storage.ReadStateAsync("token", Grains.GetGrain<ITokenGrain>(tokenId).GetGrainId(), stored);
+        var stored = await ReadStoredAsync<Grains.Tokens.TokenState>("token", Grains.GetGrain<ITokenGrain>(tokenId));
         return stored.RecordExists ? stored.State : null;
     }
 

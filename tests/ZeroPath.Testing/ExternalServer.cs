@@ -22,8 +22,6 @@ public sealed class ExternalServer : IAsyncDisposable
     /// <summary>Where the server keeps its data; survives <see cref="StopAsync"/> so a restart finds it again.</summary>
     public string DataDirectory { get; }
 
-    public bool IsRunning => !process.HasExited;
-
     public static async Task<ExternalServer> StartAsync(string fileName, Func<int, string, IEnumerable<string>> arguments, int? port = null, string? dataDirectory = null)
     {
         var chosenPort = port ?? FreeTcpPort.Next();

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Storage;
 using ZeroPath.Grains.Organizations;
 using ZeroPath.Testing;
 using ZeroPath.Tokens;
@@ -21,12 +19,10 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
 
         // What a crash right after storing the intent leaves: the intent in storage, no token ended yet, no activation.
         await fixture.Cluster.Cluster.DeactivateAsync(org);
-        var storage = fixture.Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Tokens);
-        var stored = new GrainState<OrganizationState>();
-        await storage.ReadStateAsync("organization", org.GetGrainId(), stored);
+        var stored = await fixture.ReadStoredAsync<OrganizationState>("organization", org);
         var revoked = tokens.Take(3).Select(t => t.TokenId).ToList();
         stored.State!.Revocation = new PendingRevocation { TokenIds = revoked, Reason = TokenEndReason.Revoked, Note = "incident 7", Actor = "oncall" };
-        await storage.WriteStateAsync("organization", org.GetGrainId(), stored);
+        await fixture.Storage.WriteStateAsync("organization", org.GetGrainId(), stored);
 
         // The next call activates the organization, which finishes the revocation before answering.
         var listed = await org.ListTokens();

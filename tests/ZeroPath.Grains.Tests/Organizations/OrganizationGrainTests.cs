@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Storage;
 using ZeroPath.Grains.Organizations;
 using ZeroPath.Grains.Tokens;
 using ZeroPath.Testing;
@@ -125,12 +123,9 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
     public async Task Stored_state_holds_an_argon2id_hash_and_never_the_secret()
     {
         var (org, token) = await fixture.IssueAsync();
-        var storage = fixture.Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Tokens);
 
-        var tokenState = new GrainState<TokenState>();
-        await storage.ReadStateAsync("token", fixture.Grains.GetGrain<ITokenGrain>(token.TokenId).GetGrainId(), tokenState);
-        var orgState = new GrainState<OrganizationState>();
-        await storage.ReadStateAsync("organization", org.GetGrainId(), orgState);
+        var tokenState = await fixture.ReadStoredAsync<TokenState>("token", fixture.Grains.GetGrain<ITokenGrain>(token.TokenId));
+        var orgState = await fixture.ReadStoredAsync<OrganizationState>("organization", org);
 
         Assert.True(tokenState.RecordExists);
         Assert.StartsWith("$argon2id$v=19$", tokenState.State!.SecretHash, StringComparison.Ordinal);
@@ -143,15 +138,13 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
     public async Task Deleting_drops_the_stored_hash()
     {
         var (org, token) = await fixture.IssueAsync();
-        var storage = fixture.Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Tokens);
 
         await org.DeleteToken(token.TokenId);
 
-        var tokenState = new GrainState<TokenState>();
-        await storage.ReadStateAsync("token", fixture.Grains.GetGrain<ITokenGrain>(token.TokenId).GetGrainId(), tokenState);
-        Assert.Null(tokenState.State!.SecretHash);
-        Assert.Equal(TokenEndReason.Deleted, tokenState.State.EndReason);
-        Assert.Equal(fixture.Cluster.Clock.GetUtcNow(), tokenState.State.EndedAt);
+        var tokenState = await fixture.ReadStoredTokenAsync(token.TokenId);
+        Assert.Null(tokenState!.SecretHash);
+        Assert.Equal(TokenEndReason.Deleted, tokenState.EndReason);
+        Assert.Equal(fixture.Cluster.Clock.GetUtcNow(), tokenState.EndedAt);
     }
 
     [Fact]

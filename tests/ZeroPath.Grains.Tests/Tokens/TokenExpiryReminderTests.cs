@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using ZeroPath.Testing;
 using ZeroPath.Tokens;
@@ -21,13 +20,8 @@ public class TokenExpiryReminderTests(ClusterFixture fixture) : IClassFixture<Cl
             "the organization to drop the expired token");
     }
 
-    private async Task<bool> IndexedAsync(IOrganizationGrain org, Guid tokenId)
-    {
-        var storage = fixture.Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GrainStorageNames.Tokens);
-        var stored = new GrainState<ZeroPath.Grains.Organizations.OrganizationState>();
-        await storage.ReadStateAsync("organization", org.GetGrainId(), stored);
-        return stored.State!.Tokens.ContainsKey(tokenId);
-    }
+    private async Task<bool> IndexedAsync(IOrganizationGrain org, Guid tokenId) =>
+        (await fixture.ReadStoredAsync<ZeroPath.Grains.Organizations.OrganizationState>("organization", org)).State!.Tokens.ContainsKey(tokenId);
 
     [Fact]
     public async Task A_one_day_token_is_cleaned_up_by_its_reminder_after_a_day()
