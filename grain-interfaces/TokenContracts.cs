@@ -43,7 +43,9 @@ public sealed record TokenRecord(
     [property: Id(4)] DateTimeOffset CreatedAt,
     [property: Id(5)] DateTimeOffset ExpiresAt,
     [property: Id(6)] string SecretHash,
-    [property: Id(7)] ImmutableArray<string> Permissions);
+    [property: Id(7)] ImmutableArray<string> Permissions,
+    [property: Id(8)] long Epoch = 0);
+// Epoch: the organization's revocation epoch when the token was issued (see RevocationEpochs).
 
 [GenerateSerializer]
 [Alias("zp.token-end-reason")]

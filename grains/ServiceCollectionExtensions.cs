@@ -2,13 +2,18 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+using ZeroPath.Grains.Revocations;
 using ZeroPath.Grains.Secrets;
 
 namespace ZeroPath.Grains;
 
 public static class ServiceCollectionExtensions
 {
-    /// <summary>The services the grains need: the bounded Argon2 hasher (options from <c>ZeroPath:Argon2</c>) and a clock.</summary>
+    /// <summary>
+    /// The services the grains need: the bounded Argon2 hasher (options from <c>ZeroPath:Argon2</c>), a clock, and the
+    /// per-silo copy of revocation marks with the grain service that delivers them.
+    /// </summary>
     public static IServiceCollection AddZeroPathGrains(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<TokenHashingOptions>()
@@ -17,6 +22,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TokenHashingOptions>, TokenHashingOptionsValidator>();
         services.TryAddSingleton<TokenSecretHasher>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RevocationEpochCache>();
+        services.AddGrainService<RevocationEpochService>();
+        services.TryAddSingleton<IRevocationEpochServiceClient, RevocationEpochServiceClient>();
         return services;
     }
 

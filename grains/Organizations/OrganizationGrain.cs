@@ -21,6 +21,8 @@ public sealed partial class OrganizationGrain(
 
     private ITokenEventHubGrain Events => GrainFactory.GetGrain<ITokenEventHubGrain>(0);
 
+    private IRevocationEpochGrain Marks => GrainFactory.GetGrain<IRevocationEpochGrain>(OrganizationId);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State.Revocation is { } interrupted)
@@ -79,7 +81,7 @@ public sealed partial class OrganizationGrain(
             return false;
         }
 
-        var tokens = await RevokeAsync(TokensOf(userId), TokenEndReason.MemberRemoved, null, removeMember: userId);
+        var tokens = await RevokeAsync(userId, TokenEndReason.MemberRemoved, null, removeMember: true);
         LogMemberRemoved(logger, OrganizationId, userId, tokens);
         return true;
     }
@@ -92,14 +94,14 @@ public sealed partial class OrganizationGrain(
             return null;
         }
 
-        var revoked = await RevokeAsync(TokensOf(userId), TokenEndReason.Revoked, reason, removeMember: null);
+        var revoked = await RevokeAsync(userId, TokenEndReason.Revoked, reason, removeMember: false);
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
     }
 
     public async Task<int> RevokeAll(string reason)
     {
-        var revoked = await RevokeAsync([.. state.State.Tokens.Keys], TokenEndReason.Revoked, reason, removeMember: null);
+        var revoked = await RevokeAsync(null, TokenEndReason.Revoked, reason, removeMember: false);
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
     }
@@ -139,7 +141,7 @@ public sealed partial class OrganizationGrain(
         state.State.PendingTokens[tokenId] = summary;
         await PersistAsync();
         var token = GrainFactory.GetGrain<ITokenGrain>(tokenId);
-        var record = new TokenRecord(tokenId, OrganizationId, command.UserId, name, createdAt, expiresAt, hash, permissions);
+        var record = new TokenRecord(tokenId, OrganizationId, command.UserId, name, createdAt, expiresAt, hash, permissions, state.State.Epoch);
         try
         {
             await token.Initialize(record);
@@ -236,19 +238,31 @@ public sealed partial class OrganizationGrain(
     }
 
     /// <summary>
-    /// Revokes tokens durably: the intent is stored first and a reminder set, so a crash at any point is finished on the
-    /// next activation. Every token has stopped validating when this returns. Returns how many.
+    /// Revokes a member's tokens (or, with no member, the organization's) durably and at once. The intent and the raised
+    /// revocation marks are stored together, and a reminder set, before any token is touched, so a crash at any point is
+    /// finished on the next activation. The marks reach every silo before the per-token fan-out starts, so every token
+    /// stops validating then, even one the fan-out has not reached when a crash interrupts it. Returns how many.
     /// </summary>
-    private async Task<int> RevokeAsync(List<Guid> tokenIds, TokenEndReason reason, string? note, string? removeMember)
+    private async Task<int> RevokeAsync(string? member, TokenEndReason reason, string? note, bool removeMember)
     {
-        var revocation = new PendingRevocation { TokenIds = tokenIds, Reason = reason, Note = note, Actor = AuditActor.Current, RemoveMember = removeMember };
+        List<Guid> tokenIds = member is null ? [.. state.State.Tokens.Keys] : TokensOf(member);
+        var revocation = new PendingRevocation
+        {
+            TokenIds = tokenIds,
+            Reason = reason,
+            Note = note,
+            Actor = AuditActor.Current,
+            RemoveMember = removeMember ? member : null,
+        };
         if (tokenIds.Count > 0)
         {
+            // Set first: if the silo dies right after the intent is stored, this tick comes to finish it.
+            await this.RegisterOrUpdateReminder(ResumeRevocationReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            var epoch = state.State.Epoch;
+            state.State.Revoked = member is null ? state.State.Revoked.RevokeOrganization(epoch) : state.State.Revoked.RevokeMember(member, epoch);
+            state.State.Epoch = epoch + 1;
             state.State.Revocation = revocation;
             await PersistAsync();
-            await this.RegisterOrUpdateReminder(ResumeRevocationReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-            // Told before the fan-out: subscribed gateways refuse these tokens even if this silo dies halfway through.
-            await Events.PublishEnded([.. tokenIds]);
         }
 
         try
@@ -268,6 +282,14 @@ public sealed partial class OrganizationGrain(
     private async Task CompleteRevocationAsync(PendingRevocation revocation, bool resumed)
     {
         var tokens = revocation.TokenIds;
+        if (tokens.Count > 0)
+        {
+            // In effect for validation on every silo from here on; then subscribed gateways stop asking at all.
+            await Marks.Raise(state.State.Revoked);
+            await Events.PublishEnded([.. tokens]);
+            LogRevocationStarted(logger, OrganizationId, tokens.Count, resumed);
+        }
+
         await FanOutAsync(tokens, token => token.Terminate(revocation.Reason, revocation.Note));
         var owners = tokens.Select(id => (Id: id, UserId: state.State.Tokens.TryGetValue(id, out var t) ? t.UserId : revocation.RemoveMember ?? "")).ToList();
         foreach (var id in tokens)
@@ -285,12 +307,6 @@ public sealed partial class OrganizationGrain(
         if (tokens.Count > 0 && await this.GetReminder(ResumeRevocationReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
-        }
-
-        if (resumed)
-        {
-            // The crash may have come before the gateways were told.
-            await Events.PublishEnded([.. tokens]);
         }
 
         var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
@@ -340,6 +356,9 @@ public sealed partial class OrganizationGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Revoked {TokenCount} tokens of organization {OrganizationId}: {Reason}")]
     private static partial void LogRevoked(ILogger logger, string organizationId, int tokenCount, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revoking {TokenCount} tokens of organization {OrganizationId} (resumed: {Resumed}); revocation marks are raised")]
+    private static partial void LogRevocationStarted(ILogger logger, string organizationId, int tokenCount, bool resumed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Member {UserId} removed from organization {OrganizationId}; {TokenCount} tokens ended")]
     private static partial void LogMemberRemoved(ILogger logger, string organizationId, string userId, int tokenCount);

@@ -21,6 +21,12 @@ public sealed class OrganizationState
 
     /// <summary>A revocation fan-out in progress: stored before the first token is ended, cleared after the last.</summary>
     [Id(3)] public PendingRevocation? Revocation { get; set; }
+
+    /// <summary>The current revocation epoch: new tokens are issued in it; a bulk revocation ends it.</summary>
+    [Id(4)] public long Epoch { get; set; }
+
+    /// <summary>The bulk revocations so far, as marks over epochs; stored with the revocation's intent.</summary>
+    [Id(5)] public RevocationEpochs Revoked { get; set; } = RevocationEpochs.None;
 }
 
 /// <summary>What a revocation must still finish if its silo crashes halfway.</summary>

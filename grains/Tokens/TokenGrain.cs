@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
+using ZeroPath.Grains.Revocations;
 using ZeroPath.Grains.Secrets;
 using ZeroPath.Tokens;
 
@@ -8,6 +9,7 @@ namespace ZeroPath.Grains.Tokens;
 public sealed partial class TokenGrain(
     [PersistentState("token", GrainStorageNames.Tokens)] IPersistentState<TokenState> state,
     TokenSecretHasher hasher,
+    RevocationEpochCache revocations,
     TimeProvider time,
     ILogger<TokenGrain> logger) : Grain, ITokenGrain, IRemindable
 {
@@ -30,6 +32,13 @@ public sealed partial class TokenGrain(
 
         var token = state.State;
         if (token.SecretHash is null || !TokenSecretFormat.IsWellFormed(secret))
+        {
+            return TokenValidation.Invalid;
+        }
+
+        // A bulk revocation counts from the moment its marks are raised, before its fan-out reaches this token.
+        var marks = await revocations.GetAsync(token.OrganizationId, GrainFactory);
+        if (marks.Revokes(token.UserId, token.Epoch))
         {
             return TokenValidation.Invalid;
         }
@@ -141,19 +150,26 @@ public sealed partial class TokenGrain(
         return await Describe();
     }
 
-    public Task<TokenDetails?> Describe()
+    public async Task<TokenDetails?> Describe()
     {
         if (!state.RecordExists)
         {
             DeactivateOnIdle();
-            return Task.FromResult<TokenDetails?>(null);
+            return null;
         }
 
         var token = state.State;
+        var status = token.StatusAt(time.GetUtcNow());
+        if (status == TokenStatus.Active && (await revocations.GetAsync(token.OrganizationId, GrainFactory)).Revokes(token.UserId, token.Epoch))
+        {
+            // Revoked in bulk; the fan-out has not reached this token yet (it then fills in when and why).
+            status = TokenStatus.Revoked;
+        }
+
         var reason = token.EndNote ?? (token.EndReason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : null);
-        return Task.FromResult<TokenDetails?>(new TokenDetails(
+        return new TokenDetails(
             this.GetPrimaryKey(), token.OrganizationId, token.UserId, token.Name, token.CreatedAt, token.ExpiresAt,
-            token.StatusAt(time.GetUtcNow()), token.EndedAt, reason));
+            status, token.EndedAt, reason);
     }
 
     public async Task UpdatePermissions(ImmutableArray<string> permissions)

@@ -23,6 +23,9 @@ public sealed record TokenState
     /// <summary>Why it ended, in the words of whoever ended it (an operator's reason).</summary>
     [Id(9)] public string? EndNote { get; init; }
 
+    /// <summary>The organization's revocation epoch when the token was issued (see <see cref="RevocationEpochs"/>).</summary>
+    [Id(10)] public long Epoch { get; init; }
+
     public bool HasEnded => EndedAt is not null;
 
     /// <summary>Value equality, permissions compared by content (ImmutableArray's own equality is by reference).</summary>
@@ -46,5 +49,6 @@ public sealed record TokenState
         ExpiresAt = record.ExpiresAt,
         SecretHash = record.SecretHash,
         Permissions = record.Permissions,
+        Epoch = record.Epoch,
     };
 }

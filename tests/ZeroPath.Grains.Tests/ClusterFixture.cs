@@ -12,7 +12,9 @@ public class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Grains;
 
-    public async Task InitializeAsync() => Cluster = await TokenTestCluster.StartAsync(remindersOnFakeClock: RemindersOnFakeClock);
+    public async Task InitializeAsync() => Cluster = await TokenTestCluster.StartAsync(Silos, remindersOnFakeClock: RemindersOnFakeClock);
+
+    protected virtual short Silos => 1;
 
     /// <summary>False: reminders keep real time, so no expiry tick can fire while a test moves the fake clock.</summary>
     protected virtual bool RemindersOnFakeClock => true;

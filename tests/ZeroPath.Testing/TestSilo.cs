@@ -53,6 +53,8 @@ public sealed class TestSilo : IAsyncDisposable
             silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
             silo.UseRedisClustering(redis);
             silo.AddMemoryGrainStorage(GrainStorageNames.Tokens);
+            // The storage serializer production uses (plain System.Text.Json), so tests store state as production does.
+            silo.UseSystemTextJsonGrainStorageSerializer();
             silo.UseInMemoryReminderService();
         });
         builder.Services.AddZeroPathGrains(TestSettings.FastArgon2Configuration());

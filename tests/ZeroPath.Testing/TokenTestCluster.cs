@@ -32,6 +32,8 @@ public sealed class TokenTestCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(GrainStorageNames.Tokens);
+            // The storage serializer production uses (plain System.Text.Json), so tests store state as production does.
+            silo.UseSystemTextJsonGrainStorageSerializer();
             silo.Services.AddZeroPathGrains(
                 productionArgon2 ? new ConfigurationBuilder().Build() : TestSettings.FastArgon2Configuration());
             silo.Services.AddSingleton<TimeProvider>(clock);

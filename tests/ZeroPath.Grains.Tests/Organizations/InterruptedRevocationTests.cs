@@ -11,17 +11,21 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
     {
         var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
         await org.SetMember("alice", ["scans:read"]);
+        await org.SetMember("bob", ["scans:read"]);
         var tokens = new List<IssuedToken>();
         for (var i = 0; i < 5; i++)
         {
-            tokens.Add((await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!);
+            tokens.Add((await org.CreateToken(new CreateTokenCommand(i < 3 ? "alice" : "bob", null, 30))).Token!);
         }
 
-        // What a crash right after storing the intent leaves: the intent in storage, no token ended yet, no activation.
+        // What a crash right after storing the intent of revoking alice's tokens leaves: the intent and its marks in the
+        // organization's storage, the marks not yet raised for the tokens to see, no token ended, no activation.
         await fixture.Cluster.Cluster.DeactivateAsync(org);
         var stored = await fixture.ReadStoredAsync<OrganizationState>("organization", org);
         var revoked = tokens.Take(3).Select(t => t.TokenId).ToList();
         stored.State!.Revocation = new PendingRevocation { TokenIds = revoked, Reason = TokenEndReason.Revoked, Note = "incident 7", Actor = "oncall" };
+        stored.State.Revoked = stored.State.Revoked.RevokeMember("alice", stored.State.Epoch);
+        stored.State.Epoch++;
         await fixture.Storage.WriteStateAsync("organization", org.GetGrainId(), stored);
 
         // The next call activates the organization, which finishes the revocation before answering.
@@ -33,6 +37,7 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
             Assert.Equal(!revoked.Contains(token.TokenId), (await fixture.ValidateAsync(token.TokenId, token.Secret)).IsValid);
         }
 
+        Assert.True((await fixture.Grains.GetGrain<IRevocationEpochGrain>(org.GetPrimaryKeyString()).Read()).Revokes("alice", 0));
         var audit = await fixture.Grains.GetGrain<IAuditLogGrain>(org.GetPrimaryKeyString()).GetPage(null, 3);
         Assert.All(audit.Events, e => Assert.Equal((AuditAction.TokenRevoked, "oncall", "incident 7"), (e.Action, e.Actor, e.Reason)));
         Assert.Equal(revoked.Order(), audit.Events.Select(e => e.TokenId).Order());

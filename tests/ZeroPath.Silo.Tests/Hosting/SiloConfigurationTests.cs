@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using ZeroPath.Grains.Organizations;
+using ZeroPath.Grains.Revocations;
 using ZeroPath.Grains.Tokens;
 using ZeroPath.Tokens;
 
@@ -31,7 +32,7 @@ public class SiloConfigurationTests
 public class StoredStateTests(SiloFactory factory) : IClassFixture<SiloFactory>
 {
     [Fact]
-    public async Task Token_and_organization_state_round_trip_through_the_configured_serializer_as_plain_json()
+    public async Task Token_organization_and_revocation_state_round_trip_through_the_configured_serializer_as_plain_json()
     {
         var serializer = factory.Services.GetRequiredService<IGrainStorageSerializer>();
         var token = new TokenState
@@ -45,24 +46,32 @@ public class StoredStateTests(SiloFactory factory) : IClassFixture<SiloFactory>
             Permissions = ["scans:read", "vulns:write"],
             EndedAt = new DateTimeOffset(2030, 1, 3, 0, 0, 0, TimeSpan.Zero),
             EndReason = TokenEndReason.MemberRemoved,
+            Epoch = 2,
         };
         var tokenId = Guid.NewGuid();
         var organization = new OrganizationState
         {
             Members = { ["alice"] = ["scans:read"], ["bob"] = [] },
             Tokens = { [tokenId] = new TokenSummary(tokenId, null, "alice", token.CreatedAt, token.ExpiresAt) },
+            Epoch = 3,
+            Revoked = RevocationEpochs.None.RevokeOrganization(1).RevokeMember("alice", 2),
         };
+        var marks = new RevocationEpochState { Epochs = organization.Revoked };
 
         var tokenJson = serializer.Serialize(token);
         var organizationJson = serializer.Serialize(organization);
         var tokenBack = serializer.Deserialize<TokenState>(tokenJson)!;
         var organizationBack = serializer.Deserialize<OrganizationState>(organizationJson)!;
+        var marksBack = serializer.Deserialize<RevocationEpochState>(serializer.Serialize(marks))!;
 
         Assert.True(token.SameAs(tokenBack));
         Assert.Equal(["alice", "bob"], organizationBack.Members.Keys.Order());
         Assert.Equal(["scans:read"], organizationBack.Members["alice"].ToArray());
         Assert.Empty(organizationBack.Members["bob"]);
         Assert.Equal(organization.Tokens[tokenId], organizationBack.Tokens[tokenId]);
+        Assert.Equal(3, organizationBack.Epoch);
+        Assert.True(organizationBack.Revoked.Covers(organization.Revoked) && organization.Revoked.Covers(organizationBack.Revoked));
+        Assert.True(marksBack.Epochs.Revokes("alice", 2) && !marksBack.Epochs.Revokes("bob", 2) && marksBack.Epochs.Revokes("bob", 1));
         // No .NET type names in storage: renaming a state class cannot orphan what is stored.
         Assert.DoesNotContain("ZeroPath.", tokenJson.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("$type", organizationJson.ToString(), StringComparison.Ordinal);

@@ -1,0 +1,50 @@
+using System.Collections.Immutable;
+
+namespace ZeroPath.Tokens;
+
+/// <summary>
+/// An organization's bulk revocations as epochs. Every token records the organization's epoch when it was issued; a
+/// revocation of the organization (or of one member's tokens) marks every epoch up to the current one as revoked and
+/// moves the organization to the next epoch, so tokens issued afterwards are untouched. A token checks this on every
+/// validation, which makes a bulk revocation take effect at once, before its per-token fan-out has reached the token.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.revocation-epochs")]
+public sealed record RevocationEpochs(
+    [property: Id(0)] long OrganizationThrough,
+    [property: Id(1)] ImmutableDictionary<string, long> MembersThrough)
+{
+    /// <summary>Nothing revoked yet (epochs start at 0).</summary>
+    public static RevocationEpochs None { get; } = new(-1, ImmutableDictionary.Create<string, long>(StringComparer.Ordinal));
+
+    /// <summary>True when a token of <paramref name="userId"/> issued in <paramref name="tokenEpoch"/> is revoked.</summary>
+    public bool Revokes(string userId, long tokenEpoch) =>
+        tokenEpoch <= OrganizationThrough || (MembersThrough.TryGetValue(userId, out var through) && tokenEpoch <= through);
+
+    /// <summary>Revokes every token issued up to <paramref name="epoch"/>.</summary>
+    public RevocationEpochs RevokeOrganization(long epoch) =>
+        OrganizationThrough >= epoch ? this : this with { OrganizationThrough = epoch };
+
+    /// <summary>Revokes every token of <paramref name="userId"/> issued up to <paramref name="epoch"/>.</summary>
+    public RevocationEpochs RevokeMember(string userId, long epoch) =>
+        MembersThrough.TryGetValue(userId, out var through) && through >= epoch
+            ? this
+            : this with { MembersThrough = MembersThrough.SetItem(userId, epoch) };
+
+    /// <summary>Both sets of revocations (marks only ever rise, so merging in any order gives the same result).</summary>
+    public RevocationEpochs Merge(RevocationEpochs other)
+    {
+        var merged = RevokeOrganization(other.OrganizationThrough);
+        foreach (var (userId, through) in other.MembersThrough)
+        {
+            merged = merged.RevokeMember(userId, through);
+        }
+
+        return merged;
+    }
+
+    /// <summary>True when this revokes at least everything <paramref name="other"/> does.</summary>
+    public bool Covers(RevocationEpochs other) =>
+        OrganizationThrough >= other.OrganizationThrough &&
+        other.MembersThrough.All(m => MembersThrough.TryGetValue(m.Key, out var through) && through >= m.Value);
+}
