@@ -42,4 +42,42 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
         Assert.All(audit.Events, e => Assert.Equal((AuditAction.TokenRevoked, "oncall", "incident 7"), (e.Action, e.Actor, e.Reason)));
         Assert.Equal(revoked.Order(), audit.Events.Select(e => e.TokenId).Order());
     }
+
+    [Fact]
+    public async Task A_fan_out_that_fails_drops_the_organization_and_its_reminder_finishes_the_revocation()
+    {
+        var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        var tokens = new List<IssuedToken>();
+        for (var i = 0; i < 100; i++)
+        {
+            tokens.Add((await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!);
+        }
+
+        // One token's activation holds a stale ETag (its stored state was rewritten behind it): its next write fails, as
+        // a storage fault or a lost silo would make it fail, and that fails the fan-out.
+        var stale = tokens[70];
+        Assert.True((await fixture.ValidateAsync(stale.TokenId, stale.Secret)).IsValid);
+        var stored = await fixture.ReadStoredAsync<Grains.Tokens.TokenState>("token", fixture.Grains.GetGrain<ITokenGrain>(stale.TokenId));
+        await fixture.Storage.WriteStateAsync("token", fixture.Grains.GetGrain<ITokenGrain>(stale.TokenId).GetGrainId(), stored);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => org.RevokeAll("incident 8"));
+
+        // Unfinished, yet in effect: the marks refuse every token, including the one the fan-out could not end.
+        Assert.NotNull((await fixture.ReadStoredTokenAsync(stale.TokenId))!.SecretHash);
+        Assert.All(await Task.WhenAll(tokens.Select(t => fixture.ValidateAsync(t.TokenId, t.Secret))), v => Assert.False(v.IsValid));
+
+        // Nobody calls the organization: its resume-revocation reminder comes back and finishes the job.
+        await fixture.EventuallyAsync(
+            async () => (await fixture.ReadStoredAsync<OrganizationState>("organization", org)).State!.Revocation is null,
+            "the reminder to finish the revocation");
+        foreach (var token in tokens)
+        {
+            var ended = await fixture.ReadStoredTokenAsync(token.TokenId);
+            Assert.Equal((TokenEndReason.Revoked, "incident 8"), (ended!.EndReason, ended.EndNote));
+            Assert.Null(ended.SecretHash);
+        }
+
+        Assert.Empty(await org.ListTokens());
+    }
 }
