@@ -20,13 +20,8 @@ internal sealed partial class ProblemExceptionHandler(IEnumerable<IExceptionClas
             LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
         }
 
-        if (status == StatusCodes.Status503ServiceUnavailable)
-        {
-            context.Response.Headers.RetryAfter = "1";
-        }
-
         context.Response.StatusCode = status;
-        await TypedResults.Problem(Problems.Create(status, code, detail)).ExecuteAsync(context);
+        await Problems.Result(status, code, detail).ExecuteAsync(context);
         return true;
     }
 

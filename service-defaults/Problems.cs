@@ -17,17 +17,32 @@ public static class Problems
         Extensions = { ["code"] = code },
     };
 
-    public static IResult Result(int status, string code, string detail) => TypedResults.Problem(Create(status, code, detail));
+    /// <summary>The problem as a result; a 503 also tells the caller when to retry (<c>Retry-After</c>).</summary>
+    public static IResult Result(int status, string code, string detail) => new ProblemResult(Create(status, code, detail));
 
     public static IResult BadRequest(string code, string detail) => Result(StatusCodes.Status400BadRequest, code, detail);
 
     public static IResult NotFound(string code, string detail) => Result(StatusCodes.Status404NotFound, code, detail);
 
-    /// <summary>503 with <c>Retry-After</c>: the request was fine, the system could not answer it now.</summary>
-    public static IResult Unavailable(HttpContext context, string code, string detail)
+    /// <summary>503: the request was fine, the system could not answer it now.</summary>
+    public static IResult Unavailable(string code, string detail) => Result(StatusCodes.Status503ServiceUnavailable, code, detail);
+
+    private sealed class ProblemResult(ProblemDetails problem) : IResult, IStatusCodeHttpResult
     {
-        context.Response.Headers.RetryAfter = "1";
-        return Result(StatusCodes.Status503ServiceUnavailable, code, detail);
+        /// <summary>Seconds: every 503 here is a short-lived condition (cluster failover, a full hashing queue, storage).</summary>
+        private const string RetryAfterSeconds = "1";
+
+        public int? StatusCode => problem.Status;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+            {
+                httpContext.Response.Headers.RetryAfter = RetryAfterSeconds;
+            }
+
+            return TypedResults.Problem(problem).ExecuteAsync(httpContext);
+        }
     }
 
     private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);

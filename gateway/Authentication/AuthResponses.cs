@@ -35,10 +35,6 @@ public static class AuthResponses
         {
             context.Response.Headers.WWWAuthenticate = $"ZeroPath-API-Token realm=\"zeropath\", error=\"{code}\"";
         }
-        else
-        {
-            context.Response.Headers.RetryAfter = "1";
-        }
 
         return Problems.Result(status, code, detail).ExecuteAsync(context);
     }

@@ -50,7 +50,7 @@ internal static class TokensApi
             case CreateTokenStatus.MemberNotFound:
                 return Problems.NotFound("member_not_found", $"User '{userId}' is not a member of organization '{orgId}'.");
             case CreateTokenStatus.Busy:
-                return Problems.Unavailable(context, "hashing_busy", "Too many secrets are being hashed right now; retry shortly.");
+                return Problems.Unavailable("hashing_busy", "Too many secrets are being hashed right now; retry shortly.");
         }
 
         var token = result.Token!;
