@@ -3,12 +3,22 @@ using Orleans.Concurrency;
 
 namespace ZeroPath.Tokens;
 
-/// <summary>An organization's durable audit trail (key: organization id): what happened to its tokens, by whom, why.</summary>
+/// <summary>
+/// An organization's durable audit trail (key: organization id): what happened to its tokens, by whom, why. Its
+/// organization numbers the events and stores them with the change they record before handing them here, so recording
+/// the same events again (after a crash or a failed call) rewrites them in place instead of adding them twice.
+/// </summary>
 [Alias("zp.audit-log")]
 public interface IAuditLogGrain : IGrainWithStringKey
 {
-    [Alias("append")]
-    Task Append(ImmutableArray<AuditEntry> entries);
+    /// <summary>Stores numbered events; idempotent per sequence number.</summary>
+    [Alias("record")]
+    Task Record(ImmutableArray<AuditEvent> events);
+
+    /// <summary>How many events the trail holds: the next sequence number.</summary>
+    [ReadOnly]
+    [Alias("count")]
+    Task<long> Count();
 
     /// <summary>Newest first: up to <paramref name="limit"/> events with a sequence below <paramref name="before"/> (all when null).</summary>
     [ReadOnly]
@@ -21,7 +31,7 @@ public interface IAuditLogGrain : IGrainWithStringKey
 public interface IAuditSegmentGrain : IGrainWithStringKey
 {
     [Alias("append")]
-    Task Append(ImmutableArray<AuditEvent> events);
+    Task Write(ImmutableArray<AuditEvent> events);
 
     [ReadOnly]
     [Alias("read")]
@@ -38,7 +48,7 @@ public enum AuditAction
     TokenExpired = 3,
 }
 
-/// <summary>What to record; the log assigns the sequence number.</summary>
+/// <summary>What to record; the organization assigns the sequence number when it stores it.</summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.audit-entry")]
 public sealed record AuditEntry(
@@ -47,7 +57,10 @@ public sealed record AuditEntry(
     [property: Id(2)] string Actor,
     [property: Id(3)] Guid TokenId,
     [property: Id(4)] string UserId,
-    [property: Id(5)] string? Reason);
+    [property: Id(5)] string? Reason)
+{
+    public AuditEvent Numbered(long sequence) => new(sequence, At, Action, Actor, TokenId, UserId, Reason);
+}
 
 [GenerateSerializer, Immutable]
 [Alias("zp.audit-event")]

@@ -18,25 +18,29 @@ public sealed class AuditLogGrain(
     public const int SegmentSize = 500;
     public const int MaxPageSize = 500;
 
-    public async Task Append(ImmutableArray<AuditEntry> entries)
+    public async Task Record(ImmutableArray<AuditEvent> events)
     {
-        if (entries.IsEmpty)
+        if (events.IsEmpty)
         {
             return;
         }
 
-        var first = state.State.Count;
-        var events = entries.Select((e, i) => new AuditEvent(first + i, e.At, e.Action, e.Actor, e.TokenId, e.UserId, e.Reason)).ToList();
-        // Segments first, the count last: a failure in between leaves events past the count, which are overwritten
-        // by the retry and never shown (reads stop at the count).
+        // Segments first, the count last: a failure in between leaves events past the count, which are never shown
+        // (reads stop at the count) and are rewritten by the retry.
         foreach (var group in events.GroupBy(e => e.Sequence / SegmentSize))
         {
-            await Segment(group.Key).Append([.. group]);
+            await Segment(group.Key).Write([.. group]);
         }
 
-        state.State.Count = first + events.Count;
-        await state.WriteStateAsync();
+        var count = Math.Max(state.State.Count, events.Max(e => e.Sequence) + 1);
+        if (count != state.State.Count)
+        {
+            state.State.Count = count;
+            await state.WriteStateAsync();
+        }
     }
+
+    public Task<long> Count() => Task.FromResult(state.State.Count);
 
     public async Task<AuditPage> GetPage(long? before, int limit)
     {
@@ -67,12 +71,13 @@ public sealed class AuditSegmentState
 public sealed class AuditSegmentGrain(
     [PersistentState("audit-segment", GrainStorageNames.Tokens)] IPersistentState<AuditSegmentState> state) : Grain, IAuditSegmentGrain
 {
-    public async Task Append(ImmutableArray<AuditEvent> events)
+    public async Task Write(ImmutableArray<AuditEvent> events)
     {
-        // Replace by sequence: a retried append rewrites the same numbers instead of duplicating them.
-        var first = events.Min(e => e.Sequence);
-        state.State.Events.RemoveAll(e => e.Sequence >= first);
+        // Replace by sequence: recording the same events again rewrites them instead of duplicating them.
+        var sequences = events.Select(e => e.Sequence).ToHashSet();
+        state.State.Events.RemoveAll(e => sequences.Contains(e.Sequence));
         state.State.Events.AddRange(events);
+        state.State.Events.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         await state.WriteStateAsync();
     }
 

@@ -25,6 +25,9 @@ public sealed partial class OrganizationGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Events stored with their change whose hand-over to the trail failed or was cut short.
+        await FlushAuditAsync();
+
         if (state.State.Revocation is { } interrupted)
         {
             // A revocation was cut short (crash): finish it before serving anything else.
@@ -154,6 +157,7 @@ public sealed partial class OrganizationGrain(
 
         state.State.PendingTokens.Remove(tokenId);
         state.State.Tokens[tokenId] = summary;
+        await StageAuditAsync([Entry(AuditAction.TokenCreated, tokenId, command.UserId, null)]);
         try
         {
             await PersistAsync();
@@ -166,7 +170,7 @@ public sealed partial class OrganizationGrain(
             throw;
         }
 
-        await RecordAsync([Entry(AuditAction.TokenCreated, tokenId, command.UserId, null)]);
+        await FlushAuditAsync();
         LogTokenCreated(logger, tokenId, OrganizationId, command.UserId, expiresAt);
         return new CreateTokenResult(
             CreateTokenStatus.Created,
@@ -193,9 +197,10 @@ public sealed partial class OrganizationGrain(
 
         await GrainFactory.GetGrain<ITokenGrain>(tokenId).Terminate(TokenEndReason.Deleted, null);
         state.State.Tokens.Remove(tokenId);
+        await StageAuditAsync([Entry(AuditAction.TokenDeleted, tokenId, token.UserId, null)]);
         await PersistAsync();
         await Events.PublishEnded([tokenId]);
-        await RecordAsync([Entry(AuditAction.TokenDeleted, tokenId, token.UserId, null)]);
+        await FlushAuditAsync();
         return true;
     }
 
@@ -203,17 +208,53 @@ public sealed partial class OrganizationGrain(
     {
         if (state.State.Tokens.Remove(tokenId, out var token))
         {
+            await StageAuditAsync([Entry(action, tokenId, token.UserId, reason)]);
             await PersistAsync();
             await Events.PublishEnded([tokenId]);
-            await RecordAsync([Entry(action, tokenId, token.UserId, reason)]);
+            await FlushAuditAsync();
         }
     }
 
     private AuditEntry Entry(AuditAction action, Guid tokenId, string userId, string? reason) =>
         new(time.GetUtcNow(), action, AuditActor.Current, tokenId, userId, reason);
 
-    private Task RecordAsync(IEnumerable<AuditEntry> entries) =>
-        GrainFactory.GetGrain<IAuditLogGrain>(OrganizationId).Append([.. entries]);
+    private IAuditLogGrain AuditLog => GrainFactory.GetGrain<IAuditLogGrain>(OrganizationId);
+
+    /// <summary>Numbers the events and puts them in the outbox, to be stored by the caller's next write with the change they record.</summary>
+    private async Task StageAuditAsync(IEnumerable<AuditEntry> entries)
+    {
+        var next = state.State.AuditNext ??= await AuditLog.Count();
+        foreach (var entry in entries)
+        {
+            state.State.AuditOutbox.Add(entry.Numbered(next++));
+        }
+
+        state.State.AuditNext = next;
+    }
+
+    /// <summary>
+    /// Hands stored events to the trail. Their action has already happened, so a failure here does not fail it: the
+    /// events stay stored and go with the next action or activation (recording them twice rewrites them in place).
+    /// The emptied outbox is stored by the next write.
+    /// </summary>
+    private async Task FlushAuditAsync()
+    {
+        var outbox = state.State.AuditOutbox;
+        if (outbox.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await AuditLog.Record([.. outbox]);
+            outbox.Clear();
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            LogAuditDeferred(logger, exception, OrganizationId, outbox.Count);
+        }
+    }
 
     private List<Guid> TokensOf(string userId) =>
         [.. state.State.Tokens.Values.Where(t => t.UserId == userId).Select(t => t.TokenId)];
@@ -303,14 +344,15 @@ public sealed partial class OrganizationGrain(
         }
 
         state.State.Revocation = null;
+        var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
+        await StageAuditAsync(owners.Select(o => Entry(AuditAction.TokenRevoked, o.Id, o.UserId, auditReason)));
         await PersistAsync();
         if (tokens.Count > 0 && await this.GetReminder(ResumeRevocationReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
         }
 
-        var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
-        await RecordAsync(owners.Select(o => Entry(AuditAction.TokenRevoked, o.Id, o.UserId, auditReason)));
+        await FlushAuditAsync();
     }
 
     /// <summary>Calls token grains in batches of <see cref="FanOutBatch"/>: bounded parallelism, all done on return.</summary>
@@ -359,6 +401,9 @@ public sealed partial class OrganizationGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoking {TokenCount} tokens of organization {OrganizationId} (resumed: {Resumed}); revocation marks are raised")]
     private static partial void LogRevocationStarted(ILogger logger, string organizationId, int tokenCount, bool resumed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit events of organization {OrganizationId} are stored but not yet in its trail ({EventCount}); they go with its next action or activation")]
+    private static partial void LogAuditDeferred(ILogger logger, Exception exception, string organizationId, int eventCount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Member {UserId} removed from organization {OrganizationId}; {TokenCount} tokens ended")]
     private static partial void LogMemberRemoved(ILogger logger, string organizationId, string userId, int tokenCount);

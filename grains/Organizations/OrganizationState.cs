@@ -27,6 +27,15 @@ public sealed class OrganizationState
 
     /// <summary>The bulk revocations so far, as marks over epochs; stored with the revocation's intent.</summary>
     [Id(5)] public RevocationEpochs Revoked { get; set; } = RevocationEpochs.None;
+
+    /// <summary>The audit trail's next sequence number; null until first read from the trail (state stored before it existed).</summary>
+    [Id(6)] public long? AuditNext { get; set; }
+
+    /// <summary>
+    /// Audit events stored with the change they record and not yet known to be in the trail. Handed to the trail after
+    /// the write, and again on the next activation or action if that failed, so no event is lost.
+    /// </summary>
+    [Id(7)] public List<AuditEvent> AuditOutbox { get; set; } = [];
 }
 
 /// <summary>What a revocation must still finish if its silo crashes halfway.</summary>

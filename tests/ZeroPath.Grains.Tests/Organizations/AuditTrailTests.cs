@@ -1,3 +1,4 @@
+using ZeroPath.Grains.Organizations;
 using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
@@ -58,5 +59,45 @@ public class AuditTrailTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         Assert.Equal(Enumerable.Range(0, 1200).Reverse().Select(i => (long)i), seen.Select(e => e.Sequence));
         Assert.Equal(600, seen.Count(e => e.Action == AuditAction.TokenRevoked && e.Reason == "rotation"));
         Assert.Equal(8, pages);
+    }
+
+    [Fact]
+    public async Task An_event_the_trail_failed_to_take_is_kept_and_recorded_with_the_next_action_and_the_action_succeeds()
+    {
+        var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        var first = (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!;
+        var log = fixture.Grains.GetGrain<IAuditLogGrain>(org.GetPrimaryKeyString());
+
+        // The trail's activation holds a stale ETag (its state rewritten behind it), so its next write fails.
+        var stored = await fixture.ReadStoredAsync<Audit.AuditLogState>("audit", log);
+        await fixture.Storage.WriteStateAsync("audit", log.GetGrainId(), stored);
+
+        Assert.True(await org.DeleteToken(first.TokenId));
+        Assert.Single((await log.GetPage(null, 10)).Events);
+        Assert.Single((await fixture.ReadStoredAsync<OrganizationState>("organization", org)).State!.AuditOutbox);
+
+        var second = (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!;
+
+        var page = await log.GetPage(null, 10);
+        Assert.Equal(
+            [(2L, AuditAction.TokenCreated, second.TokenId), (1L, AuditAction.TokenDeleted, first.TokenId), (0L, AuditAction.TokenCreated, first.TokenId)],
+            page.Events.Select(e => (e.Sequence, e.Action, e.TokenId)));
+    }
+
+    [Fact]
+    public async Task Recording_the_same_events_again_rewrites_them_in_place()
+    {
+        var log = fixture.Grains.GetGrain<IAuditLogGrain>(TestSettings.UniqueId("org"));
+        var at = fixture.Cluster.Clock.GetUtcNow();
+        var events = Enumerable.Range(0, 3)
+            .Select(i => new AuditEntry(at, AuditAction.TokenRevoked, "oncall", Guid.NewGuid(), "alice", "incident").Numbered(i))
+            .ToArray();
+
+        await log.Record([.. events]);
+        await log.Record([events[1], events[2]]);
+
+        Assert.Equal(3, await log.Count());
+        Assert.Equal(events.Reverse(), (await log.GetPage(null, 10)).Events);
     }
 }

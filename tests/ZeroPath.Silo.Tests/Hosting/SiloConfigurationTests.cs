@@ -55,6 +55,8 @@ public class StoredStateTests(SiloFactory factory) : IClassFixture<SiloFactory>
             Tokens = { [tokenId] = new TokenSummary(tokenId, null, "alice", token.CreatedAt, token.ExpiresAt) },
             Epoch = 3,
             Revoked = RevocationEpochs.None.RevokeOrganization(1).RevokeMember("alice", 2),
+            AuditNext = 8,
+            AuditOutbox = [new AuditEntry(token.CreatedAt, AuditAction.TokenRevoked, "oncall", tokenId, "alice", "incident").Numbered(7)],
         };
         var marks = new RevocationEpochState { Epochs = organization.Revoked };
 
@@ -70,6 +72,8 @@ public class StoredStateTests(SiloFactory factory) : IClassFixture<SiloFactory>
         Assert.Empty(organizationBack.Members["bob"]);
         Assert.Equal(organization.Tokens[tokenId], organizationBack.Tokens[tokenId]);
         Assert.Equal(3, organizationBack.Epoch);
+        Assert.Equal(8, organizationBack.AuditNext);
+        Assert.Equal(organization.AuditOutbox, organizationBack.AuditOutbox);
         Assert.True(organizationBack.Revoked.Covers(organization.Revoked) && organization.Revoked.Covers(organizationBack.Revoked));
         Assert.True(marksBack.Epochs.Revokes("alice", 2) && !marksBack.Epochs.Revokes("bob", 2) && marksBack.Epochs.Revokes("bob", 1));
         // No .NET type names in storage: renaming a state class cannot orphan what is stored.
