@@ -28,31 +28,30 @@ public sealed partial class OrganizationGrain(
         // Events stored with their change whose hand-over to the trail failed or was cut short.
         await FlushAuditAsync();
 
+        if (state.State.PendingTokens.Count > 0)
+        {
+            // A creation interrupted by a crash or a storage failure: keep the token if it was stored and is live, else
+            // forget it. Settled first, so an interrupted revocation below covers a kept token too.
+            foreach (var (tokenId, summary) in state.State.PendingTokens.ToList())
+            {
+                if (await GrainFactory.GetGrain<ITokenGrain>(tokenId).IsLive())
+                {
+                    state.State.Tokens[tokenId] = summary;
+                }
+
+                state.State.PendingTokens.Remove(tokenId);
+            }
+
+            await PersistAsync();
+            LogPendingSettled(logger, OrganizationId);
+        }
+
         if (state.State.Revocation is { } interrupted)
         {
             // A revocation was cut short (crash): finish it before serving anything else.
             AuditActor.Set(interrupted.Actor);
             await CompleteRevocationAsync(interrupted, resumed: true);
         }
-
-        if (state.State.PendingTokens.Count == 0)
-        {
-            return;
-        }
-
-        // A creation interrupted by a crash or a storage failure: keep the token if it was stored and is live, else forget it.
-        foreach (var (tokenId, summary) in state.State.PendingTokens.ToList())
-        {
-            if (await GrainFactory.GetGrain<ITokenGrain>(tokenId).IsLive())
-            {
-                state.State.Tokens[tokenId] = summary;
-            }
-
-            state.State.PendingTokens.Remove(tokenId);
-        }
-
-        await PersistAsync();
-        LogPendingSettled(logger, OrganizationId);
     }
 
     public async Task<OrganizationMember> SetMember(string userId, ImmutableArray<string> permissions)
@@ -259,6 +258,10 @@ public sealed partial class OrganizationGrain(
     private List<Guid> TokensOf(string userId) =>
         [.. state.State.Tokens.Values.Where(t => t.UserId == userId).Select(t => t.TokenId)];
 
+    /// <summary>The tokens a revocation covers: the index cannot change before it is finished, so a resumed one covers the same.</summary>
+    private List<Guid> TokensOf(PendingRevocation revocation) =>
+        revocation.Member is { } member ? TokensOf(member) : [.. state.State.Tokens.Keys];
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != ResumeRevocationReminder)
@@ -286,16 +289,16 @@ public sealed partial class OrganizationGrain(
     /// </summary>
     private async Task<int> RevokeAsync(string? member, TokenEndReason reason, string? note, bool removeMember)
     {
-        List<Guid> tokenIds = member is null ? [.. state.State.Tokens.Keys] : TokensOf(member);
         var revocation = new PendingRevocation
         {
-            TokenIds = tokenIds,
             Reason = reason,
             Note = note,
             Actor = AuditActor.Current,
-            RemoveMember = removeMember ? member : null,
+            Member = member,
+            RemovesMember = removeMember,
         };
-        if (tokenIds.Count > 0)
+        var count = TokensOf(revocation).Count;
+        if (count > 0)
         {
             // Set first: if the silo dies right after the intent is stored, this tick comes to finish it.
             await this.RegisterOrUpdateReminder(ResumeRevocationReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -317,12 +320,12 @@ public sealed partial class OrganizationGrain(
             throw;
         }
 
-        return tokenIds.Count;
+        return count;
     }
 
     private async Task CompleteRevocationAsync(PendingRevocation revocation, bool resumed)
     {
-        var tokens = revocation.TokenIds;
+        var tokens = TokensOf(revocation);
         if (tokens.Count > 0)
         {
             // In effect for validation on every silo from here on; then subscribed gateways stop asking at all.
@@ -332,27 +335,31 @@ public sealed partial class OrganizationGrain(
         }
 
         await FanOutAsync(tokens, token => token.Terminate(revocation.Reason, revocation.Note));
-        var owners = tokens.Select(id => (Id: id, UserId: state.State.Tokens.TryGetValue(id, out var t) ? t.UserId : revocation.RemoveMember ?? "")).ToList();
+        // Recorded before the index forgets the tokens, numbered from the stored next sequence: if the write below never
+        // happens, the resumed revocation records the same events under the same numbers again (rewritten in place).
+        var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
+        var next = state.State.AuditNext ??= await AuditLog.Count();
+        var events = tokens
+            .Select((id, i) => Entry(AuditAction.TokenRevoked, id, state.State.Tokens[id].UserId, auditReason).Numbered(next + i))
+            .ToImmutableArray();
+        await AuditLog.Record(events);
         foreach (var id in tokens)
         {
             state.State.Tokens.Remove(id);
         }
 
-        if (revocation.RemoveMember is { } member)
+        if (revocation.RemovesMember)
         {
-            state.State.Members.Remove(member);
+            state.State.Members.Remove(revocation.Member!);
         }
 
+        state.State.AuditNext = next + events.Length;
         state.State.Revocation = null;
-        var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
-        await StageAuditAsync(owners.Select(o => Entry(AuditAction.TokenRevoked, o.Id, o.UserId, auditReason)));
         await PersistAsync();
         if (tokens.Count > 0 && await this.GetReminder(ResumeRevocationReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
         }
-
-        await FlushAuditAsync();
     }
 
     /// <summary>Calls token grains in batches of <see cref="FanOutBatch"/>: bounded parallelism, all done on return.</summary>

@@ -38,16 +38,22 @@ public sealed class OrganizationState
     [Id(7)] public List<AuditEvent> AuditOutbox { get; set; } = [];
 }
 
-/// <summary>What a revocation must still finish if its silo crashes halfway.</summary>
+/// <summary>
+/// What a revocation must still finish if its silo crashes halfway: which tokens (the organization's or one member's, as
+/// listed in its index, which cannot change before the revocation is finished), how, and on whose word. Small and fixed
+/// in size, however many tokens it covers.
+/// </summary>
 [GenerateSerializer]
 [Alias("zp.pending-revocation")]
 public sealed class PendingRevocation
 {
-    [Id(0)] public List<Guid> TokenIds { get; set; } = [];
     [Id(1)] public TokenEndReason Reason { get; set; }
     [Id(2)] public string? Note { get; set; }
     [Id(3)] public string Actor { get; set; } = "";
 
-    /// <summary>Set when the revocation is a member's removal: the membership goes too.</summary>
-    [Id(4)] public string? RemoveMember { get; set; }
+    /// <summary>Whose tokens; null: every token of the organization.</summary>
+    [Id(5)] public string? Member { get; set; }
+
+    /// <summary>The revocation is <see cref="Member"/>'s removal: the membership goes too.</summary>
+    [Id(6)] public bool RemovesMember { get; set; }
 }

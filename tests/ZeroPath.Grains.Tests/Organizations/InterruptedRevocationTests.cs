@@ -23,7 +23,7 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
         await fixture.Cluster.Cluster.DeactivateAsync(org);
         var stored = await fixture.ReadStoredAsync<OrganizationState>("organization", org);
         var revoked = tokens.Take(3).Select(t => t.TokenId).ToList();
-        stored.State!.Revocation = new PendingRevocation { TokenIds = revoked, Reason = TokenEndReason.Revoked, Note = "incident 7", Actor = "oncall" };
+        stored.State!.Revocation = new PendingRevocation { Member = "alice", Reason = TokenEndReason.Revoked, Note = "incident 7", Actor = "oncall" };
         stored.State.Revoked = stored.State.Revoked.RevokeMember("alice", stored.State.Epoch);
         stored.State.Epoch++;
         await fixture.Storage.WriteStateAsync("organization", org.GetGrainId(), stored);

@@ -127,4 +127,36 @@ public class MembersApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "member_not_found");
     }
+
+    [Fact]
+    public async Task An_organization_at_its_stored_size_limit_answers_409_and_keeps_what_it_had()
+    {
+        using var client = factory.CreateAdminClient();
+        var org = AdminClient.NewOrg();
+        // The largest member there is: 100 permissions of 64 characters, about 6.7 KB stored each.
+        var permissions = Enumerable.Range(0, TokenRules.MaxPermissions).Select(i => $"{i:D3}".PadRight(TokenRules.MaxPermissionLength, 'p')).ToArray();
+
+        HttpResponseMessage response;
+        var members = 0;
+        while ((response = await client.PutMemberAsync(org, $"member-{members}", permissions)).StatusCode == HttpStatusCode.OK)
+        {
+            response.Dispose();
+            members++;
+            Assert.True(members < 1000, "no size limit was reached");
+        }
+
+        using (response)
+        {
+            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict, "organization_too_large");
+        }
+
+        // Nothing half-stored: the refused member is not there; shrinking the organization makes room again.
+        using var refused = await client.PostAsJsonAsync($"/admin/v1/orgs/{org}/tokens", new { userId = $"member-{members}" });
+        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.NotFound, "member_not_found");
+        using var removed = await client.DeleteAsync($"/admin/v1/orgs/{org}/members/member-0");
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        using var created = await client.PostAsJsonAsync($"/admin/v1/orgs/{org}/tokens", new { userId = $"member-{members - 1}" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.True(members > 100, $"the limit came after only {members} members");
+    }
 }
