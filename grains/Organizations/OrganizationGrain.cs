@@ -11,8 +11,8 @@ public sealed partial class OrganizationGrain(
     TimeProvider time,
     ILogger<OrganizationGrain> logger) : Grain, IOrganizationGrain, IRemindable
 {
-    /// <summary>Wakes the organization after a crash to finish a revocation that was in progress.</summary>
-    private const string ResumeRevocationReminder = "resume-revocation";
+    /// <summary>Wakes the organization after a crash to finish a fan-out in progress: a revocation or a permission change.</summary>
+    private const string ResumeReminder = "resume";
 
     /// <summary>Token grains called at once by a fan-out (revocation, permission change); the rest wait their turn.</summary>
     private const int FanOutBatch = 64;
@@ -46,11 +46,21 @@ public sealed partial class OrganizationGrain(
             LogPendingSettled(logger, OrganizationId);
         }
 
+        await ResumeAsync();
+    }
+
+    /// <summary>Finishes fan-outs cut short (a crash, a failed call) before anything else is served.</summary>
+    private async Task ResumeAsync()
+    {
         if (state.State.Revocation is { } interrupted)
         {
-            // A revocation was cut short (crash): finish it before serving anything else.
             AuditActor.Set(interrupted.Actor);
             await CompleteRevocationAsync(interrupted, resumed: true);
+        }
+
+        foreach (var userId in state.State.PermissionSyncs.ToList())
+        {
+            await SyncPermissionsAsync(userId);
         }
     }
 
@@ -67,12 +77,62 @@ public sealed partial class OrganizationGrain(
 
         var normalized = permissions.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray();
         state.State.Members[userId] = normalized;
+        var follow = TokensOf(userId).Count > 0;
+        if (follow)
+        {
+            // Tokens hold their owner's current permissions: stored as owed with the change, so a crash before every
+            // token has followed is finished on the next activation.
+            await RegisterResumeAsync();
+            if (!state.State.PermissionSyncs.Contains(userId))
+            {
+                state.State.PermissionSyncs.Add(userId);
+            }
+        }
+
         await PersistAsync();
-        // Tokens hold their owner's current permissions: they follow before this returns.
-        var tokens = TokensOf(userId);
-        await FanOutAsync(tokens, token => token.UpdatePermissions(normalized));
-        await Events.PublishPermissions([.. tokens], normalized);
+        if (follow)
+        {
+            try
+            {
+                await SyncPermissionsAsync(userId);
+            }
+            catch
+            {
+                DeactivateOnIdle();
+                throw;
+            }
+        }
+
         return new OrganizationMember(OrganizationId, userId, normalized);
+    }
+
+    /// <summary>Brings a member's tokens to the member's current permissions, then clears what was owed.</summary>
+    private async Task SyncPermissionsAsync(string userId)
+    {
+        // A member removed meanwhile has no tokens left to follow.
+        if (state.State.Members.TryGetValue(userId, out var permissions))
+        {
+            var tokens = TokensOf(userId);
+            await FanOutAsync(tokens, token => token.UpdatePermissions(permissions));
+            await Events.PublishPermissions([.. tokens], permissions);
+        }
+
+        state.State.PermissionSyncs.Remove(userId);
+        await PersistAsync();
+        await UnregisterResumeWhenDoneAsync();
+    }
+
+    /// <summary>Set before a fan-out's intent is stored: if the silo dies after storing it, this tick comes to finish it.</summary>
+    private Task<IGrainReminder> RegisterResumeAsync() => this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+
+    /// <summary>Drops the resume reminder once no revocation or permission change is owed.</summary>
+    private async Task UnregisterResumeWhenDoneAsync()
+    {
+        if (state.State.Revocation is null && state.State.PermissionSyncs.Count == 0 &&
+            await this.GetReminder(ResumeReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     public async Task<bool> RemoveMember(string userId)
@@ -264,21 +324,14 @@ public sealed partial class OrganizationGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != ResumeRevocationReminder)
+        if (reminderName != ResumeReminder)
         {
             return;
         }
 
-        if (state.State.Revocation is { } pending)
-        {
-            // Still unfinished in this activation (its fan-out failed): try again; success unregisters the reminder.
-            AuditActor.Set(pending.Actor);
-            await CompleteRevocationAsync(pending, resumed: true);
-        }
-        else if (await this.GetReminder(ResumeRevocationReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
+        // Anything still owed in this activation (a fan-out failed) is tried again; when nothing is, the reminder goes.
+        await ResumeAsync();
+        await UnregisterResumeWhenDoneAsync();
     }
 
     /// <summary>
@@ -300,8 +353,7 @@ public sealed partial class OrganizationGrain(
         var count = TokensOf(revocation).Count;
         if (count > 0)
         {
-            // Set first: if the silo dies right after the intent is stored, this tick comes to finish it.
-            await this.RegisterOrUpdateReminder(ResumeRevocationReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            await RegisterResumeAsync();
             var epoch = state.State.Epoch;
             state.State.Revoked = member is null ? state.State.Revoked.RevokeOrganization(epoch) : state.State.Revoked.RevokeMember(member, epoch);
             state.State.Epoch = epoch + 1;
@@ -356,9 +408,9 @@ public sealed partial class OrganizationGrain(
         state.State.AuditNext = next + events.Length;
         state.State.Revocation = null;
         await PersistAsync();
-        if (tokens.Count > 0 && await this.GetReminder(ResumeRevocationReminder) is { } reminder)
+        if (tokens.Count > 0)
         {
-            await this.UnregisterReminder(reminder);
+            await UnregisterResumeWhenDoneAsync();
         }
     }
 

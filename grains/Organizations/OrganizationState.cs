@@ -36,6 +36,12 @@ public sealed class OrganizationState
     /// the write, and again on the next activation or action if that failed, so no event is lost.
     /// </summary>
     [Id(7)] public List<AuditEvent> AuditOutbox { get; set; } = [];
+
+    /// <summary>
+    /// Members whose permissions changed and whose tokens may not all follow yet: stored with the change, cleared once
+    /// every token has the new permissions, finished on the next activation if a crash comes between.
+    /// </summary>
+    [Id(8)] public List<string> PermissionSyncs { get; set; } = [];
 }
 
 /// <summary>

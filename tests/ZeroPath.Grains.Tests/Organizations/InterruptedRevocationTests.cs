@@ -67,7 +67,7 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
         Assert.NotNull((await fixture.ReadStoredTokenAsync(stale.TokenId))!.SecretHash);
         Assert.All(await Task.WhenAll(tokens.Select(t => fixture.ValidateAsync(t.TokenId, t.Secret))), v => Assert.False(v.IsValid));
 
-        // Nobody calls the organization: its resume-revocation reminder comes back and finishes the job.
+        // Nobody calls the organization: its resume reminder comes back and finishes the job.
         await fixture.EventuallyAsync(
             async () => (await fixture.ReadStoredAsync<OrganizationState>("organization", org)).State!.Revocation is null,
             "the reminder to finish the revocation");
@@ -79,5 +79,35 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
         }
 
         Assert.Empty(await org.ListTokens());
+    }
+
+    [Fact]
+    public async Task A_permission_change_cut_short_by_a_crash_reaches_every_token_when_the_organization_comes_back()
+    {
+        var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read", "vulns:write"]);
+        var tokens = new List<IssuedToken>();
+        for (var i = 0; i < 5; i++)
+        {
+            tokens.Add((await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!);
+        }
+
+        // What a crash right after storing a downgrade leaves: the new permissions and what is owed stored, no token told.
+        await fixture.Cluster.Cluster.DeactivateAsync(org);
+        var stored = await fixture.ReadStoredAsync<OrganizationState>("organization", org);
+        stored.State!.Members["alice"] = ["scans:read"];
+        stored.State.PermissionSyncs.Add("alice");
+        await fixture.Storage.WriteStateAsync("organization", org.GetGrainId(), stored);
+        Assert.Equal(["scans:read", "vulns:write"], (await fixture.ValidateAsync(tokens[0].TokenId, tokens[0].Secret)).Permissions.ToArray());
+
+        // The next call activates the organization, which finishes the change before answering.
+        await org.ListTokens();
+
+        foreach (var token in tokens)
+        {
+            Assert.Equal(["scans:read"], (await fixture.ValidateAsync(token.TokenId, token.Secret)).Permissions.ToArray());
+        }
+
+        Assert.Empty((await fixture.ReadStoredAsync<OrganizationState>("organization", org)).State!.PermissionSyncs);
     }
 }
