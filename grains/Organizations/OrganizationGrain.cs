@@ -76,6 +76,12 @@ public sealed partial class OrganizationGrain(
         }
 
         var normalized = permissions.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray();
+        if (state.State.Members.TryGetValue(userId, out var current) && current.SequenceEqual(normalized, StringComparer.Ordinal))
+        {
+            // Unchanged (a repeated PUT): nothing to store, nothing owed to the tokens.
+            return new OrganizationMember(OrganizationId, userId, normalized);
+        }
+
         state.State.Members[userId] = normalized;
         var follow = TokensOf(userId).Count > 0;
         if (follow)

@@ -19,6 +19,18 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
     }
 
     [Fact]
+    public async Task Setting_the_same_permissions_again_stores_nothing()
+    {
+        var (org, _) = await fixture.IssueAsync(["scans:read", "vulns:write"]);
+        var before = (await fixture.ReadStoredAsync<OrganizationState>("organization", org)).ETag;
+
+        var member = await org.SetMember("alice", ["vulns:write", "scans:read"]);
+
+        Assert.Equal(["scans:read", "vulns:write"], member.Permissions.ToArray());
+        Assert.Equal(before, (await fixture.ReadStoredAsync<OrganizationState>("organization", org)).ETag);
+    }
+
+    [Fact]
     public async Task Creating_for_a_non_member_fails_and_stores_nothing()
     {
         var org = NewOrg();
