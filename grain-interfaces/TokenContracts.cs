@@ -32,7 +32,10 @@ public sealed record TokenValidation(
     public bool IsValid => Outcome == TokenValidationOutcome.Valid;
 }
 
-/// <summary>Everything a token grain stores about a token at creation. Carries the hash, never the secret.</summary>
+/// <summary>
+/// Everything a token grain stores about a token at creation. Carries the hash, never the secret. <c>Epoch</c> is the
+/// organization's revocation epoch when the token was issued (see <see cref="RevocationEpochs"/>).
+/// </summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.token-record")]
 public sealed record TokenRecord(
@@ -45,7 +48,6 @@ public sealed record TokenRecord(
     [property: Id(6)] string SecretHash,
     [property: Id(7)] ImmutableArray<string> Permissions,
     [property: Id(8)] long Epoch = 0);
-// Epoch: the organization's revocation epoch when the token was issued (see RevocationEpochs).
 
 [GenerateSerializer]
 [Alias("zp.token-end-reason")]

@@ -285,16 +285,22 @@ public sealed partial class OrganizationGrain(
 
     private IAuditLogGrain AuditLog => GrainFactory.GetGrain<IAuditLogGrain>(OrganizationId);
 
+    /// <summary>
+    /// Numbers events from the stored next sequence (read from the trail the first time). Does not move that sequence on:
+    /// the caller does, in the write that records the change, so numbers handed out by a failed attempt are reused.
+    /// </summary>
+    private async Task<ImmutableArray<AuditEvent>> NumberAsync(IEnumerable<AuditEntry> entries)
+    {
+        var next = state.State.AuditNext ??= await AuditLog.Count();
+        return [.. entries.Select((entry, i) => entry.Numbered(next + i))];
+    }
+
     /// <summary>Numbers the events and puts them in the outbox, to be stored by the caller's next write with the change they record.</summary>
     private async Task StageAuditAsync(IEnumerable<AuditEntry> entries)
     {
-        var next = state.State.AuditNext ??= await AuditLog.Count();
-        foreach (var entry in entries)
-        {
-            state.State.AuditOutbox.Add(entry.Numbered(next++));
-        }
-
-        state.State.AuditNext = next;
+        var events = await NumberAsync(entries);
+        state.State.AuditOutbox.AddRange(events);
+        state.State.AuditNext += events.Length;
     }
 
     /// <summary>
@@ -396,10 +402,7 @@ public sealed partial class OrganizationGrain(
         // Recorded before the index forgets the tokens, numbered from the stored next sequence: if the write below never
         // happens, the resumed revocation records the same events under the same numbers again (rewritten in place).
         var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
-        var next = state.State.AuditNext ??= await AuditLog.Count();
-        var events = tokens
-            .Select((id, i) => Entry(AuditAction.TokenRevoked, id, state.State.Tokens[id].UserId, auditReason).Numbered(next + i))
-            .ToImmutableArray();
+        var events = await NumberAsync(tokens.Select(id => Entry(AuditAction.TokenRevoked, id, state.State.Tokens[id].UserId, auditReason)));
         await AuditLog.Record(events);
         foreach (var id in tokens)
         {
@@ -411,7 +414,7 @@ public sealed partial class OrganizationGrain(
             state.State.Members.Remove(revocation.Member!);
         }
 
-        state.State.AuditNext = next + events.Length;
+        state.State.AuditNext += events.Length;
         state.State.Revocation = null;
         await PersistAsync();
         if (tokens.Count > 0)

@@ -5,10 +5,10 @@ namespace ZeroPath.Grains.Revocations;
 
 /// <summary>
 /// This silo's copy of every organization's revocation marks that a token here has needed. Token grains read it on each
-/// validation (a dictionary lookup); <see cref="RevocationEpochGrain"/> pushes raised marks into every silo's copy, and the
-/// first validation of an organization's token on a silo loads that organization's marks. Marks only rise, so a late or repeated update never
-/// undoes a newer one. One small entry per organization with tokens active here; entries are never dropped, because a
-/// dropped entry would have to be re-read before the next validation.
+/// validation (a dictionary lookup); <see cref="RevocationEpochGrain"/> pushes raised marks into every silo's copy, and
+/// the first validation of an organization's token on a silo loads that organization's marks. Marks only rise, so a late
+/// or repeated update never undoes a newer one. One small entry per organization with tokens active here; entries are
+/// never dropped, because a dropped entry would have to be re-read before the next validation.
 /// </summary>
 public sealed class RevocationEpochCache
 {

@@ -36,9 +36,7 @@ public sealed partial class TokenGrain(
             return TokenValidation.Invalid;
         }
 
-        // A bulk revocation counts from the moment its marks are raised, before its fan-out reaches this token.
-        var marks = await revocations.GetAsync(token.OrganizationId, GrainFactory);
-        if (marks.Revokes(token.UserId, token.Epoch))
+        if (await RevokedInBulkAsync(token))
         {
             return TokenValidation.Invalid;
         }
@@ -160,7 +158,7 @@ public sealed partial class TokenGrain(
 
         var token = state.State;
         var status = token.StatusAt(time.GetUtcNow());
-        if (status == TokenStatus.Active && (await revocations.GetAsync(token.OrganizationId, GrainFactory)).Revokes(token.UserId, token.Epoch))
+        if (status == TokenStatus.Active && await RevokedInBulkAsync(token))
         {
             // Revoked in bulk; the fan-out has not reached this token yet (it then fills in when and why).
             status = TokenStatus.Revoked;
@@ -183,6 +181,13 @@ public sealed partial class TokenGrain(
         valid = null;
         await state.WriteStateAsync();
     }
+
+    /// <summary>
+    /// True when a bulk revocation of its organization or owner covers this token: that counts from the moment its marks
+    /// are raised, before its fan-out reaches the token. A dictionary lookup once this silo holds the organization's marks.
+    /// </summary>
+    private async ValueTask<bool> RevokedInBulkAsync(TokenState token) =>
+        (await revocations.GetAsync(token.OrganizationId, GrainFactory)).Revokes(token.UserId, token.Epoch);
 
     private async Task EndAsync(TokenEndReason reason, DateTimeOffset endedAt, string? note)
     {
