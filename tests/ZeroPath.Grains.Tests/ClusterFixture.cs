@@ -32,6 +32,20 @@ public class ClusterFixture : IAsyncLifetime
         return (org, result.Token!);
     }
 
+    /// <summary>Issues <paramref name="count"/> 30-day tokens one after another; token <c>i</c> belongs to <c>owner(i)</c> (default alice).</summary>
+    public static async Task<List<IssuedToken>> IssueManyAsync(IOrganizationGrain org, int count, Func<int, string>? owner = null)
+    {
+        var tokens = new List<IssuedToken>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var result = await org.CreateToken(new CreateTokenCommand(owner?.Invoke(i) ?? "alice", null, 30));
+            Assert.Equal(CreateTokenStatus.Created, result.Status);
+            tokens.Add(result.Token!);
+        }
+
+        return tokens;
+    }
+
     /// <summary>The real storage provider the grains write through.</summary>
     public Orleans.Storage.IGrainStorage Storage =>
         Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GrainStorageNames.Tokens);

@@ -12,11 +12,7 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
         var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
         await org.SetMember("alice", ["scans:read"]);
         await org.SetMember("bob", ["scans:read"]);
-        var tokens = new List<IssuedToken>();
-        for (var i = 0; i < 5; i++)
-        {
-            tokens.Add((await org.CreateToken(new CreateTokenCommand(i < 3 ? "alice" : "bob", null, 30))).Token!);
-        }
+        var tokens = await ClusterFixture.IssueManyAsync(org, 5, i => i < 3 ? "alice" : "bob");
 
         // What a crash right after storing the intent of revoking alice's tokens leaves: the intent and its marks in the
         // organization's storage, the marks not yet raised for the tokens to see, no token ended, no activation.
@@ -48,11 +44,7 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
     {
         var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
         await org.SetMember("alice", ["scans:read"]);
-        var tokens = new List<IssuedToken>();
-        for (var i = 0; i < 100; i++)
-        {
-            tokens.Add((await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!);
-        }
+        var tokens = await ClusterFixture.IssueManyAsync(org, 100);
 
         // One token's activation holds a stale ETag (its stored state was rewritten behind it): its next write fails, as
         // a storage fault or a lost silo would make it fail, and that fails the fan-out.
@@ -86,11 +78,7 @@ public class InterruptedRevocationTests(ClusterFixture fixture) : IClassFixture<
     {
         var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
         await org.SetMember("alice", ["scans:read", "vulns:write"]);
-        var tokens = new List<IssuedToken>();
-        for (var i = 0; i < 5; i++)
-        {
-            tokens.Add((await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!);
-        }
+        var tokens = await ClusterFixture.IssueManyAsync(org, 5);
 
         // What a crash right after storing a downgrade leaves: the new permissions and what is owed stored, no token told.
         await fixture.Cluster.Cluster.DeactivateAsync(org);

@@ -20,15 +20,12 @@ public class RevocationMarksClusterTests(ThreeSiloClusterFixture fixture) : ICla
         var org = fixture.Grains.GetGrain<IOrganizationGrain>(orgId);
         await org.SetMember("alice", ["scans:read"]);
         await org.SetMember("bob", ["scans:read"]);
-        var alice = new List<IssuedToken>();
-        var bob = new List<IssuedToken>();
-        for (var i = 0; i < 12; i++)
-        {
-            (i % 2 == 0 ? alice : bob).Add((await org.CreateToken(new CreateTokenCommand(i % 2 == 0 ? "alice" : "bob", null, 30))).Token!);
-        }
+        var tokens = await ClusterFixture.IssueManyAsync(org, 12, i => i % 2 == 0 ? "alice" : "bob");
+        var alice = tokens.Where((_, i) => i % 2 == 0).ToList();
+        var bob = tokens.Where((_, i) => i % 2 == 1).ToList();
 
         // Warm: every token active somewhere in the cluster, its organization's marks loaded there.
-        Assert.All(await Task.WhenAll(alice.Concat(bob).Select(t => fixture.ValidateAsync(t.TokenId, t.Secret))), v => Assert.True(v.IsValid));
+        Assert.All(await Task.WhenAll(tokens.Select(t => fixture.ValidateAsync(t.TokenId, t.Secret))), v => Assert.True(v.IsValid));
 
         // The first step of a member revocation, and only that: what a crash right after it leaves behind.
         await fixture.Grains.GetGrain<IRevocationEpochGrain>(orgId).Raise(RevocationEpochs.None.RevokeMember("alice", 0));

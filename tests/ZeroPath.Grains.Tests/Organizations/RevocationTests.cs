@@ -11,11 +11,7 @@ public class RevocationTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
         await org.SetMember("alice", ["scans:read"]);
         await org.SetMember("bob", ["scans:read"]);
-        var tokens = new List<IssuedToken>();
-        for (var i = 0; i < 1000; i++)
-        {
-            tokens.Add((await org.CreateToken(new CreateTokenCommand(i % 2 == 0 ? "alice" : "bob", null, 30))).Token!);
-        }
+        var tokens = await ClusterFixture.IssueManyAsync(org, 1000, i => i % 2 == 0 ? "alice" : "bob");
 
         Assert.Equal(1000, await org.RevokeAll("incident 42"));
 
