@@ -3,7 +3,8 @@
 #   redis-server (membership, AOF persistence) on 6379 and Azurite (grain state, reminders) on 10002, data in .run/;
 #   N silos (admin API on 8081, 8083, ...; Orleans ports 11111+i and 30000+i), M gateways (8080, 8082, ...),
 #   and a demo upstream on 9090 that echoes what it receives.
-# Tokens survive stopping and restarting it. Ctrl-C or SIGTERM stops everything it started.
+# Tokens survive stopping and restarting it (with the secret format key kept in .run/). Ctrl-C or SIGTERM stops
+# everything it started.
 #
 #   ./run.sh [--silos N] [--gateways M]
 set -euo pipefail
@@ -48,6 +49,16 @@ if [ -z "${ZP_ADMIN_KEY:-}" ]; then
   generated_key=1
 fi
 export ZP_ADMIN_KEY
+
+# The secret format key (checksum and tag of every issued secret): made once and kept in .run/ with the tokens, since
+# secrets issued under it stop validating without it. Handed to silos and gateways in the environment, not argv.
+mkdir -p "$state"
+format_key_file="$state/secret-format-key"
+if [ ! -s "$format_key_file" ]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$format_key_file")
+fi
+export ZeroPath__SecretFormat__CurrentKeyId="${ZeroPath__SecretFormat__CurrentKeyId:-l1}"
+export ZeroPath__SecretFormat__Keys__l1="${ZeroPath__SecretFormat__Keys__l1:-$(cat "$format_key_file")}"
 
 say "==> building ($configuration)"
 dotnet build ZeroPath.Orleans.sln -c "$configuration" -v quiet -nologo >/dev/null || dotnet build ZeroPath.Orleans.sln -c "$configuration"

@@ -3,38 +3,53 @@ using Orleans.Concurrency;
 
 namespace ZeroPath.Tokens;
 
-/// <summary>What gateways are told, by push, the moment it happens.</summary>
+/// <summary>
+/// Where an event stands in the hub's stream: the hub activation that numbered it (a new activation starts a new stream,
+/// so a gateway can tell that events may have been lost) and its number in that stream, from 1 without gaps.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.token-event-position")]
+public sealed record TokenEventPosition(
+    [property: Id(0)] Guid Stream,
+    [property: Id(1)] long Sequence);
+
+/// <summary>
+/// What gateways are told, by push, the moment it happens. Every event carries its position. Acknowledged, not one-way:
+/// the change that caused an event returns only once every subscribed gateway applied it (or failed to in time).
+/// </summary>
 [Alias("zp.token-events")]
 public interface ITokenEventObserver : IGrainObserver
 {
     /// <summary>These tokens ended (deleted, revoked, expired) and will never validate again.</summary>
-    [OneWay]
-    [Alias("ended")]
-    Task TokensEnded(ImmutableArray<Guid> tokenIds);
+    [Alias("tokens-ended")]
+    Task TokensEnded(TokenEventPosition position, ImmutableArray<Guid> tokenIds);
 
     /// <summary>These tokens now carry these permissions.</summary>
-    [OneWay]
-    [Alias("permissions-changed")]
-    Task PermissionsChanged(ImmutableArray<Guid> tokenIds, ImmutableArray<string> permissions);
+    [Alias("tokens-permissions-changed")]
+    Task PermissionsChanged(TokenEventPosition position, ImmutableArray<Guid> tokenIds, ImmutableArray<string> permissions);
 }
 
 /// <summary>
-/// Fans token events out to every subscribed gateway (key 0: one hub per cluster). Subscriptions expire, so gateways
-/// re-subscribe periodically; a gateway that missed events still asks the token grain on every request it cannot
-/// answer from what it was told.
+/// Fans token events out to every subscribed gateway (key 0: one hub per cluster), numbering them so a gateway can prove
+/// it missed none. Gateways re-subscribe every second; the answer is the position of the last event published, which a
+/// gateway compares with what it received: a gap, or a new stream (the hub moved after a crash), means events may have
+/// been lost and the gateway revalidates what it cached.
 /// </summary>
 [Alias("zp.token-event-hub")]
 public interface ITokenEventHubGrain : IGrainWithIntegerKey
 {
+    /// <summary>Subscribes or renews; returns the position of the last event published (sequence 0: none yet).</summary>
     [Alias("subscribe")]
-    Task Subscribe(ITokenEventObserver observer);
+    Task<TokenEventPosition> Subscribe(ITokenEventObserver observer);
 
     [Alias("unsubscribe")]
     Task Unsubscribe(ITokenEventObserver observer);
 
+    /// <summary>Tells every subscribed gateway and waits (bounded) for each to acknowledge.</summary>
     [Alias("publish-ended")]
     Task PublishEnded(ImmutableArray<Guid> tokenIds);
 
+    /// <summary>Tells every subscribed gateway and waits (bounded) for each to acknowledge.</summary>
     [Alias("publish-permissions")]
     Task PublishPermissions(ImmutableArray<Guid> tokenIds, ImmutableArray<string> permissions);
 }

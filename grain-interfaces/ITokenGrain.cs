@@ -7,10 +7,13 @@ namespace ZeroPath.Tokens;
 [Alias("zp.token")]
 public interface ITokenGrain : IGrainWithGuidKey
 {
-    /// <summary>Checks a presented secret. Read-only, so warm validations never queue behind a cold Argon2 verify.</summary>
+    /// <summary>
+    /// Checks a presented secret. Read-only, so warm validations never queue behind a cold Argon2 verify. Cancelled (a
+    /// caller that gave up), a verify still waiting for Argon2 capacity is dropped. No storage I/O for an active token.
+    /// </summary>
     [ReadOnly]
     [Alias("validate")]
-    Task<TokenValidation> Validate(string secret);
+    Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken = default);
 
     /// <summary>True while the token is stored and has not ended (expired tokens included).</summary>
     [ReadOnly]

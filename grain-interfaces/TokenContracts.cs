@@ -13,6 +13,15 @@ public enum TokenValidationOutcome
     Expired = 2,
     /// <summary>The secret could not be checked now: Argon2 capacity is exhausted. Retry later.</summary>
     Busy = 3,
+
+    /// <summary>
+    /// No live token has this id (never issued, deleted, revoked, or expired and cleaned up): it will never validate,
+    /// whatever the secret, so callers may remember that. Told to callers exactly as <see cref="Invalid"/>.
+    /// </summary>
+    Unknown = 4,
+
+    /// <summary>Too many wrong secrets for this token lately: refused without checking until <see cref="TokenValidation.LockedUntil"/>.</summary>
+    Locked = 5,
 }
 
 /// <summary>The answer to <see cref="ITokenGrain.Validate"/>; identity fields are set only when <see cref="Outcome"/> is Valid.</summary>
@@ -23,11 +32,15 @@ public sealed record TokenValidation(
     [property: Id(1)] string? OrganizationId,
     [property: Id(2)] string? UserId,
     [property: Id(3)] ImmutableArray<string> Permissions,
-    [property: Id(4)] DateTimeOffset? ExpiresAt)
+    [property: Id(4)] DateTimeOffset? ExpiresAt,
+    [property: Id(5)] DateTimeOffset? LockedUntil = null)
 {
     public static readonly TokenValidation Invalid = new(TokenValidationOutcome.Invalid, null, null, [], null);
     public static readonly TokenValidation Expired = new(TokenValidationOutcome.Expired, null, null, [], null);
     public static readonly TokenValidation Busy = new(TokenValidationOutcome.Busy, null, null, [], null);
+    public static readonly TokenValidation Unknown = new(TokenValidationOutcome.Unknown, null, null, [], null);
+
+    public static TokenValidation Locked(DateTimeOffset until) => new(TokenValidationOutcome.Locked, null, null, [], null, until);
 
     public bool IsValid => Outcome == TokenValidationOutcome.Valid;
 }

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using ZeroPath.Grains.Revocations;
 using ZeroPath.Grains.Secrets;
+using ZeroPath.Grains.Tokens;
+using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains;
 
@@ -20,7 +22,20 @@ public static class ServiceCollectionExtensions
             .Bind(configuration.GetSection(TokenHashingOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TokenHashingOptions>, TokenHashingOptionsValidator>();
+        services.AddOptions<SecretFailureLimitOptions>()
+            .Bind(configuration.GetSection(SecretFailureLimitOptions.SectionName))
+            .Validate(o => o.Validate() is null, "Invalid ZeroPath:FailureLimit settings.")
+            .ValidateOnStart();
         services.TryAddSingleton<TokenSecretHasher>();
+        // Silos issue secrets, so the format needs a current key; missing keys stop the silo at start-up.
+        services.TryAddSingleton(_ =>
+        {
+            var format = configuration.GetSection(SecretFormatOptions.SectionName).Get<SecretFormatOptions>() ?? new SecretFormatOptions();
+            var problems = format.Problems(issuing: true).Select(p => $"{SecretFormatOptions.SectionName}:{p.Key} {p.Problem}").ToList();
+            return problems.Count == 0
+                ? format.ToKeyRing(issuing: true)
+                : throw new InvalidOperationException("Invalid configuration:" + Environment.NewLine + "  - " + string.Join(Environment.NewLine + "  - ", problems));
+        });
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RevocationEpochCache>();
         services.AddGrainService<RevocationEpochService>();

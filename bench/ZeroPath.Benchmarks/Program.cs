@@ -1,4 +1,12 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/ZeroPath.Benchmarks -- --filter '*'   (see bench/README.md)
+// dotnet run -c Release --project bench/ZeroPath.Benchmarks -- memory [tokens]   (memory per cached token and per active token grain)
+if (args is ["memory", ..])
+{
+    return await ZeroPath.Benchmarks.MemoryFootprint.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ZeroPath.Benchmarks.SecretCheckBenchmarks).Assembly).Run(args);
+return 0;

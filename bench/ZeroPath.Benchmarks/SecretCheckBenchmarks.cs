@@ -19,7 +19,7 @@ public class SecretCheckBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        secret = TokenSecretGenerator.NewSecret();
+        secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
         hash = hasher.Hash(secret);
         digest.Remember(secret);
     }

@@ -7,6 +7,7 @@ public enum AuthFailure
     MalformedCredentials,
     InvalidToken,
     TokenExpired,
+    TooManyFailures,
     ValidationBusy,
     ClusterUnavailable,
 }

@@ -2,6 +2,15 @@ using ZeroPath.ServiceDefaults;
 
 namespace ZeroPath.Gateway.Authentication;
 
+/// <summary>Where a decision is told: proxied routes, or <c>/auth/check</c> for a forward-auth proxy.</summary>
+public enum AuthRoute
+{
+    Proxy = 0,
+
+    /// <summary>nginx <c>auth_request</c>, Envoy <c>ext_authz</c>, Traefik <c>ForwardAuth</c>: anything but 2xx, 401 and 403 is a server error to them.</summary>
+    ForwardAuth = 1,
+}
+
 /// <summary>How a decision is told: identity headers on success, problem+json with a stable code on failure.</summary>
 public static class AuthResponses
 {
@@ -12,13 +21,15 @@ public static class AuthResponses
         AuthFailure.MalformedCredentials => "malformed_credentials",
         AuthFailure.InvalidToken => "invalid_token",
         AuthFailure.TokenExpired => "token_expired",
+        AuthFailure.TooManyFailures => "too_many_failures",
         AuthFailure.ValidationBusy => "validation_busy",
         AuthFailure.ClusterUnavailable => "cluster_unavailable",
         _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
     };
 
-    public static Task WriteFailureAsync(HttpContext context, AuthFailure failure)
+    public static Task WriteFailureAsync(HttpContext context, in AuthDecision decision, AuthRoute route, TimeProvider time)
     {
+        var failure = decision.Failure;
         var code = Code(failure);
         var (status, detail) = failure switch
         {
@@ -26,8 +37,11 @@ public static class AuthResponses
             AuthFailure.MalformedCredentials => (401, $"{TokenHeaders.TokenId} must be one UUID and {TokenHeaders.TokenSecret} one token secret."),
             AuthFailure.InvalidToken => (401, "The token is not valid."),
             AuthFailure.TokenExpired => (401, "The token has expired; create a new one."),
+            // A forward-auth proxy turns a 429 into a 500, so it is told 401 with the same code.
+            AuthFailure.TooManyFailures => (route == AuthRoute.ForwardAuth ? 401 : 429, "Too many wrong secrets for this token; retry after the time given."),
             AuthFailure.ValidationBusy => (503, "The token could not be checked right now; retry shortly."),
-            _ => (503, "The token cluster is unavailable; retry shortly."),
+            AuthFailure.ClusterUnavailable => (503, "The token cluster is unavailable; retry shortly."),
+            _ => throw new ArgumentOutOfRangeException(nameof(decision), failure, null),
         };
 
         context.Response.Headers.CacheControl = "no-store";
@@ -36,7 +50,8 @@ public static class AuthResponses
             context.Response.Headers.WWWAuthenticate = $"ZeroPath-API-Token realm=\"zeropath\", error=\"{code}\"";
         }
 
-        return Problems.Result(status, code, detail).ExecuteAsync(context);
+        TimeSpan? retryAfter = decision.RetryAt is { } at ? at - time.GetUtcNow() : null;
+        return Problems.Result(status, code, detail, retryAfter).ExecuteAsync(context);
     }
 
     /// <summary>Writes the identity the upstream may trust, after dropping the secret and anything the client sent in its place.</summary>
@@ -45,8 +60,8 @@ public static class AuthResponses
         var identity = decision.Identity!;
         headers[TokenHeaders.IdentityOrgId] = identity.OrganizationId;
         headers[TokenHeaders.IdentityUserId] = identity.UserId;
-        headers[TokenHeaders.IdentityTokenId] = decision.TokenId.ToString("D");
-        headers[TokenHeaders.IdentityPermissions] = string.Join(',', identity.Permissions);
+        headers[TokenHeaders.IdentityTokenId] = identity.TokenId;
+        headers[TokenHeaders.IdentityPermissions] = identity.Permissions;
     }
 
     public static void RemoveUntrusted(IHeaderDictionary headers)

@@ -1,30 +1,56 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Model;
+using ZeroPath.Gateway.Caching;
+using ZeroPath.Gateway.Events;
+using ZeroPath.ServiceDefaults;
+using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Authentication;
 
 public static class TokenAuthenticationExtensions
 {
+    /// <summary>
+    /// The authenticator and what it decides with locally: the secret format keys (<c>ZeroPath:SecretFormat</c>), the
+    /// validation cache and refusals (<c>ZeroPath:Gateway:Cache</c>), and the push feed that keeps them exact. Missing or
+    /// malformed settings stop the gateway at start-up.
+    /// </summary>
     public static WebApplicationBuilder AddTokenAuthentication(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<TokenAuthenticator>();
+        var settings = new StartupSettings(builder.Configuration);
+        var format = settings.Bind<SecretFormatOptions>(SecretFormatOptions.SectionName);
+        foreach (var (key, problem) in format.Problems(issuing: false))
+        {
+            settings.Fail(SecretFormatOptions.SectionName, key, problem);
+        }
+
+        var cacheOptions = settings.Bind<EdgeCacheOptions>(EdgeCacheOptions.SectionName);
+        cacheOptions.Validate(settings);
+        settings.ThrowIfInvalid();
+
+        builder.Services.AddSingleton(format.ToKeyRing(issuing: false));
+        builder.Services.AddSingleton(cacheOptions);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<Events.TokenEventFeed>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<Events.TokenEventFeed>());
+        builder.Services.AddSingleton<ValidationCache>();
+        builder.Services.AddSingleton<RefusalCache>();
+        builder.Services.AddSingleton<TokenAuthenticator>();
+        builder.Services.AddSingleton<TokenEventFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenEventFeed>());
+        builder.Services.AddHealthChecks().AddCheck<PushChannelHealthCheck>("push-channel", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }
 
     /// <summary>
-    /// <c>/auth/check</c>, any method: 200 with the identity headers or the same 401 the proxy gives. For nginx
-    /// <c>auth_request</c>, Envoy <c>ext_authz</c> (HTTP) and Traefik <c>ForwardAuth</c>.
+    /// <c>/auth/check</c>, any method: 200 with the identity headers or the same 401 the proxy gives (a locked token is
+    /// 401 <c>too_many_failures</c> here, 429 on proxied routes). For nginx <c>auth_request</c>, Envoy <c>ext_authz</c>
+    /// (HTTP) and Traefik <c>ForwardAuth</c>.
     /// </summary>
     public static IEndpointConventionBuilder MapAuthCheck(this IEndpointRouteBuilder endpoints) =>
-        endpoints.Map("/auth/check", async (HttpContext context, TokenAuthenticator authenticator) =>
+        endpoints.Map("/auth/check", async (HttpContext context, TokenAuthenticator authenticator, TimeProvider time) =>
         {
             var decision = await authenticator.AuthenticateAsync(context.Request);
             if (!decision.Succeeded)
             {
-                await AuthResponses.WriteFailureAsync(context, decision.Failure);
+                await AuthResponses.WriteFailureAsync(context, decision, AuthRoute.ForwardAuth, time);
                 return;
             }
 
@@ -42,7 +68,7 @@ public static class TokenAuthenticationExtensions
             var decision = await authenticator.AuthenticateAsync(context.Request);
             if (!decision.Succeeded)
             {
-                await AuthResponses.WriteFailureAsync(context, decision.Failure);
+                await AuthResponses.WriteFailureAsync(context, decision, AuthRoute.Proxy, context.RequestServices.GetRequiredService<TimeProvider>());
                 return;
             }
 

@@ -1,72 +1,162 @@
 using System.Diagnostics.Metrics;
+using ZeroPath.Gateway.Caching;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Authentication;
 
 /// <summary>
-/// Authenticates a request by its two token headers: a shape check in process, then one call to the token's grain.
-/// Never throws for anything a client can send.
+/// Authenticates a request by its two token headers, deciding locally wherever it can: the secret's shape and checksum,
+/// ids known to be gone or locked, validations already made (the cache), and the secret's tag under the format keys.
+/// Only what is left is one grain call. Never throws for anything a client can send.
 /// </summary>
 public sealed partial class TokenAuthenticator
 {
     private readonly IGrainFactory grains;
+    private readonly SecretFormatKeyRing formatKeys;
+    private readonly ValidationCache cache;
+    private readonly RefusalCache refusals;
+    private readonly TimeProvider time;
     private readonly ILogger<TokenAuthenticator> logger;
     private readonly Counter<long> decisions;
 
-    private readonly Events.TokenEventFeed feed;
-
-    public TokenAuthenticator(IGrainFactory grains, Events.TokenEventFeed feed, ILogger<TokenAuthenticator> logger, IMeterFactory meters)
+    public TokenAuthenticator(
+        IGrainFactory grains,
+        SecretFormatKeyRing formatKeys,
+        ValidationCache cache,
+        RefusalCache refusals,
+        TimeProvider time,
+        ILogger<TokenAuthenticator> logger,
+        IMeterFactory meters)
     {
         this.grains = grains;
-        this.feed = feed;
+        this.formatKeys = formatKeys;
+        this.cache = cache;
+        this.refusals = refusals;
+        this.time = time;
         this.logger = logger;
         decisions = meters.Create(ZeroPathTelemetry.MeterName).CreateCounter<long>(
-            "zeropath.gateway.authentications", "{request}", "Requests authenticated by the gateway, by result.");
+            "zeropath.gateway.authentications", "{request}", "Requests authenticated by the gateway, by result and by where it was decided.");
     }
 
     public async ValueTask<AuthDecision> AuthenticateAsync(HttpRequest request)
     {
-        var decision = await DecideAsync(request);
-        decisions.Add(1, new KeyValuePair<string, object?>("zeropath.auth.result", AuthResponses.Code(decision.Failure)));
+        var (decision, decidedBy) = await DecideAsync(request);
+        decisions.Add(
+            1,
+            new KeyValuePair<string, object?>("zeropath.auth.result", AuthResponses.Code(decision.Failure)),
+            new KeyValuePair<string, object?>("zeropath.auth.decided_by", decidedBy));
         return decision;
     }
 
-    private async ValueTask<AuthDecision> DecideAsync(HttpRequest request)
+    private async ValueTask<(AuthDecision Decision, string DecidedBy)> DecideAsync(HttpRequest request)
     {
         var failure = TokenCredentials.TryParse(request.Headers, out var credentials);
         if (failure != AuthFailure.None)
         {
-            return AuthDecision.Fail(failure);
+            return (AuthDecision.Fail(failure), "headers");
         }
 
-        if (feed.HasEnded(credentials.TokenId))
+        var tokenId = credentials.TokenId;
+        if (refusals.IsGone(tokenId))
         {
-            // Pushed to us when it was revoked or deleted: no need to ask its grain.
-            return AuthDecision.Fail(AuthFailure.InvalidToken, credentials.TokenId);
+            // Pushed to us as ended, or the cluster said no such token: no need to ask its grain.
+            return (AuthDecision.Fail(AuthFailure.InvalidToken), "refusals");
         }
 
+        if (cache.Enabled)
+        {
+            switch (cache.Lookup(tokenId, credentials.Secret, out var cached))
+            {
+                case CacheLookup.Hit:
+                    return (AuthDecision.Success(cached!), "cache");
+                case CacheLookup.Expired:
+                    return (AuthDecision.Fail(AuthFailure.TokenExpired), "cache");
+                case CacheLookup.Miss:
+                    break;
+                default:
+                    throw new InvalidOperationException("Unknown cache lookup result.");
+            }
+        }
+
+        // Not a validation made before (the cache compares digests, which subsumes this): the tag proves the cluster
+        // issued this secret for this id, or the request dies here without a cluster call or Argon2.
+        switch (formatKeys.Check(tokenId, credentials.Secret))
+        {
+            case SecretFormatVerdict.Valid:
+            case SecretFormatVerdict.Legacy:
+                break;
+            case SecretFormatVerdict.Malformed:
+                return (AuthDecision.Fail(AuthFailure.MalformedCredentials), "format");
+            case SecretFormatVerdict.UnknownKey:
+            case SecretFormatVerdict.BadTag:
+            case SecretFormatVerdict.LegacyRefused:
+                return (AuthDecision.Fail(AuthFailure.InvalidToken), "format");
+            default:
+                throw new InvalidOperationException("Unknown secret format verdict.");
+        }
+
+        if (refusals.LockedUntil(tokenId) is { } lockedUntil)
+        {
+            return (AuthDecision.Locked(lockedUntil), "refusals");
+        }
+
+        return (await AskClusterAsync(tokenId, credentials.Secret, request.HttpContext.RequestAborted), "cluster");
+    }
+
+    /// <summary>A miss: exactly one grain call, and what it says is remembered where that saves the next one.</summary>
+    private async Task<AuthDecision> AskClusterAsync(Guid tokenId, string secret, CancellationToken requestAborted)
+    {
+        var before = cache.Begin();
         TokenValidation validation;
         try
         {
-            validation = await grains.GetGrain<ITokenGrain>(credentials.TokenId).Validate(credentials.Secret);
+            // Passed on to the grain: a verify still waiting for Argon2 is dropped when the client goes away.
+            validation = await grains.GetGrain<ITokenGrain>(tokenId).Validate(secret, requestAborted);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception exception)
         {
             // Unreachable, timed out or not yet connected: the caller can retry; it is never the client's fault.
-            LogClusterCallFailed(logger, exception, credentials.TokenId);
-            return AuthDecision.Fail(AuthFailure.ClusterUnavailable, credentials.TokenId);
+            LogClusterCallFailed(logger, exception, tokenId);
+            return AuthDecision.Fail(AuthFailure.ClusterUnavailable);
         }
 
-        return validation.Outcome switch
+        switch (validation.Outcome)
         {
-            TokenValidationOutcome.Valid => new AuthDecision(AuthFailure.None, credentials.TokenId, validation),
-            TokenValidationOutcome.Expired => AuthDecision.Fail(AuthFailure.TokenExpired, credentials.TokenId),
-            TokenValidationOutcome.Busy => AuthDecision.Fail(AuthFailure.ValidationBusy, credentials.TokenId),
-            _ => AuthDecision.Fail(AuthFailure.InvalidToken, credentials.TokenId),
-        };
+            case TokenValidationOutcome.Valid:
+                var identity = AuthenticatedToken.From(tokenId, validation);
+                if (cache.Enabled)
+                {
+                    cache.Store(tokenId, secret, identity, before, refusals.IsGone);
+                }
+
+                return AuthDecision.Success(identity);
+            case TokenValidationOutcome.Unknown:
+                refusals.RememberUnknown(tokenId);
+                return AuthDecision.Fail(AuthFailure.InvalidToken);
+            case TokenValidationOutcome.Locked:
+                var until = validation.LockedUntil ?? time.GetUtcNow().AddSeconds(1);
+                refusals.RememberLocked(tokenId, until);
+                return AuthDecision.Locked(until);
+            case TokenValidationOutcome.Expired:
+                return AuthDecision.Fail(AuthFailure.TokenExpired);
+            case TokenValidationOutcome.Busy:
+                return AuthDecision.Fail(AuthFailure.ValidationBusy);
+            case TokenValidationOutcome.Invalid:
+                return AuthDecision.Fail(AuthFailure.InvalidToken);
+            default:
+                LogUnexpectedOutcome(logger, tokenId, validation.Outcome);
+                return AuthDecision.Fail(AuthFailure.InvalidToken);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Validating token {TokenId} failed in the cluster")]
     private static partial void LogClusterCallFailed(ILogger logger, Exception exception, Guid tokenId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The cluster answered token {TokenId} with an outcome this gateway does not know ({Outcome}); refused")]
+    private static partial void LogUnexpectedOutcome(ILogger logger, Guid tokenId, TokenValidationOutcome outcome);
 }

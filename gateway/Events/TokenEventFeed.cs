@@ -1,23 +1,28 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using ZeroPath.Gateway.Caching;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Events;
 
 /// <summary>
-/// This gateway's subscription to the cluster's token events. Ended tokens are remembered for an hour, so requests
-/// bearing them are refused without a grain call; anything not remembered (never told, forgotten, subscription lost)
-/// still goes to the token grain, which is always right.
+/// This gateway's subscription to the cluster's token events. Ended tokens are refused locally and dropped from the
+/// validation cache; permission changes update it. Every <see cref="EdgeCacheOptions.ConfirmEvery"/> the subscription is
+/// renewed, and the hub's answer (the position of its last event) proves no event was missed; a gap or a new hub stream
+/// makes every cached validation go back to the cluster. Anything not told here is still answered by the token's grain.
 /// </summary>
-public sealed partial class TokenEventFeed(IClusterClient cluster, TimeProvider time, ILogger<TokenEventFeed> logger)
-    : BackgroundService, ITokenEventObserver
+public sealed partial class TokenEventFeed(
+    IClusterClient cluster,
+    ValidationCache cache,
+    RefusalCache refusals,
+    EdgeCacheOptions options,
+    TimeProvider time,
+    ILogger<TokenEventFeed> logger) : BackgroundService, ITokenEventObserver
 {
-    public static readonly TimeSpan ResubscribeEvery = TimeSpan.FromSeconds(30);
-    public static readonly TimeSpan RememberEndedFor = TimeSpan.FromHours(1);
-    public const int MaxRemembered = 1_000_000;
+    /// <summary>How long events the hub reports as published may take to arrive before they count as lost.</summary>
+    public static readonly TimeSpan ArrivalGrace = TimeSpan.FromMilliseconds(250);
 
-    private readonly ConcurrentDictionary<Guid, DateTimeOffset> ended = new();
     private readonly TaskCompletionSource subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TokenEventSequence events = new();
     private ITokenEventObserver? reference;
 
     /// <summary>Raised for every ended token as it arrives (used to measure propagation).</summary>
@@ -26,49 +31,46 @@ public sealed partial class TokenEventFeed(IClusterClient cluster, TimeProvider 
     /// <summary>Completes once the first subscription succeeded.</summary>
     public Task Subscribed => subscribed.Task;
 
-    public bool HasEnded(Guid tokenId) =>
-        ended.TryGetValue(tokenId, out var until) && time.GetUtcNow() < until;
+    /// <summary>How many times events were found missing and every cached validation was sent back to the cluster.</summary>
+    public int GapsDetected { get; private set; }
 
-    public Task TokensEnded(ImmutableArray<Guid> tokenIds)
+    public bool HasEnded(Guid tokenId) => refusals.IsGone(tokenId);
+
+    public Task TokensEnded(TokenEventPosition position, ImmutableArray<Guid> tokenIds)
     {
-        var until = time.GetUtcNow() + RememberEndedFor;
-        if (ended.Count + tokenIds.Length > MaxRemembered)
-        {
-            // Bounded memory: forgetting only costs a grain call per request for those tokens.
-            ended.Clear();
-        }
-
+        // Refused first, then dropped from the cache: a validation stored meanwhile sees the refusal and removes itself.
+        refusals.RememberEnded(tokenIds);
+        cache.Remove(tokenIds);
+        events.Received(position);
         foreach (var id in tokenIds)
         {
-            ended[id] = until;
             TokenEnded?.Invoke(id);
         }
 
         return Task.CompletedTask;
     }
 
-    public Task PermissionsChanged(ImmutableArray<Guid> tokenIds, ImmutableArray<string> permissions) =>
-        // Nothing cached here yet: every request asks the grain, which already holds the new permissions.
-        Task.CompletedTask;
+    public Task PermissionsChanged(TokenEventPosition position, ImmutableArray<Guid> tokenIds, ImmutableArray<string> permissions)
+    {
+        cache.UpdatePermissions(tokenIds, permissions);
+        events.Received(position);
+        return Task.CompletedTask;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var next = ResubscribeEvery;
+            var next = options.ConfirmEvery;
             try
             {
-                // Created once the client is connected, and kept for the process lifetime (observers are held weakly).
-                reference ??= cluster.CreateObjectReference<ITokenEventObserver>(this);
-                await cluster.GetGrain<ITokenEventHubGrain>(0).Subscribe(reference);
+                await ConfirmAsync(stoppingToken);
                 subscribed.TrySetResult();
-                Prune();
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // Until it succeeds, requests for ended tokens are answered by their grains.
+                // Unconfirmed: cached validations age out after MaxStaleness and go back to the cluster.
                 LogSubscribeFailed(logger, exception.GetType().Name);
-                next = TimeSpan.FromSeconds(1);
             }
 
             try
@@ -82,18 +84,51 @@ public sealed partial class TokenEventFeed(IClusterClient cluster, TimeProvider 
         }
     }
 
-    private void Prune()
+    /// <summary>Renews the subscription and checks the hub's last position against what arrived.</summary>
+    private async Task ConfirmAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        foreach (var (id, until) in ended)
+        var started = time.GetTimestamp();
+        // Created once the client is connected, and kept for the process lifetime (observers are held weakly).
+        reference ??= cluster.CreateObjectReference<ITokenEventObserver>(this);
+        var hub = await cluster.GetGrain<ITokenEventHubGrain>(0).Subscribe(reference)
+            .WaitAsync(options.MaxStaleness, time, cancellationToken);
+
+        var check = events.Check(hub);
+        if (check == StreamCheck.Behind)
         {
-            if (until <= now)
+            // Events may still be on their way: a reply can overtake the events it counted.
+            await Task.Delay(ArrivalGrace, time, cancellationToken);
+            check = events.Check(hub);
+            if (check == StreamCheck.Behind)
             {
-                ended.TryRemove(id, out _);
+                GapsDetected++;
+                LogGap(logger);
             }
         }
+        else if (check == StreamCheck.NewStream)
+        {
+            // A new hub activation (first subscription, or the hub's silo died): what it published before this
+            // subscription reached it was not sent here.
+            LogNewStream(logger, hub.Sequence);
+        }
+
+        if (check != StreamCheck.InSync)
+        {
+            cache.DistrustUntilNow();
+            events.Resync(hub);
+        }
+
+        // Every event published before this attempt started has been applied, or the cache trusts nothing validated
+        // before now.
+        cache.Confirm(started);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to token events failed ({ErrorType}); retrying")]
     private static partial void LogSubscribeFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Token events were missed; cached validations go back to the cluster")]
+    private static partial void LogGap(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Following a new token event stream (at event {Sequence}); cached validations go back to the cluster")]
+    private static partial void LogNewStream(ILogger logger, long sequence);
 }

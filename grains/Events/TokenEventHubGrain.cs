@@ -1,16 +1,35 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
-using Orleans.Utilities;
+using Orleans.Concurrency;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Events;
 
-public sealed class TokenEventHubGrain(ILogger<TokenEventHubGrain> logger) : Grain, ITokenEventHubGrain
+/// <summary>
+/// Reentrant: numbering an event and taking the list of gateways happen in one turn, so events are numbered in the
+/// order they are sent; while one publication waits for acknowledgements, subscriptions and other publications go on.
+/// </summary>
+[Reentrant]
+public sealed partial class TokenEventHubGrain(ILogger<TokenEventHubGrain> logger) : Grain, ITokenEventHubGrain
 {
-    /// <summary>A gateway that has not re-subscribed for this long is dropped; gateways re-subscribe every 30 s.</summary>
+    /// <summary>A gateway that has not re-subscribed for this long is dropped; gateways re-subscribe every second.</summary>
     public static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromSeconds(90);
 
-    private readonly ObserverManager<ITokenEventObserver> observers = new(SubscriptionLifetime, logger);
+    /// <summary>
+    /// How long a publication waits for a gateway's acknowledgement. One that does not answer in time is dropped: it
+    /// re-subscribes within a second, sees from the event numbers that it missed some, and stops trusting its cache.
+    /// </summary>
+    public static readonly TimeSpan AcknowledgeWithin = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Real time, not the domain clock: subscriptions and acknowledgements are about the network, not tokens.</summary>
+    private static readonly TimeProvider Clock = TimeProvider.System;
+
+    /// <summary>Subscribed gateways and when they last renewed.</summary>
+    private readonly Dictionary<ITokenEventObserver, DateTimeOffset> subscribers = [];
+
+    /// <summary>This activation's stream: events are numbered within it, and a new activation starts a new one.</summary>
+    private readonly Guid stream = Guid.NewGuid();
+    private long published;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -19,21 +38,56 @@ public sealed class TokenEventHubGrain(ILogger<TokenEventHubGrain> logger) : Gra
         return Task.CompletedTask;
     }
 
-    public Task Subscribe(ITokenEventObserver observer)
+    public Task<TokenEventPosition> Subscribe(ITokenEventObserver observer)
     {
-        observers.Subscribe(observer, observer);
-        return Task.CompletedTask;
+        subscribers[observer] = Clock.GetUtcNow();
+        return Task.FromResult(new TokenEventPosition(stream, published));
     }
 
     public Task Unsubscribe(ITokenEventObserver observer)
     {
-        observers.Unsubscribe(observer);
+        subscribers.Remove(observer);
         return Task.CompletedTask;
     }
 
     public Task PublishEnded(ImmutableArray<Guid> tokenIds) =>
-        tokenIds.IsEmpty ? Task.CompletedTask : observers.Notify(o => o.TokensEnded(tokenIds));
+        tokenIds.IsEmpty ? Task.CompletedTask : PublishAsync((o, position) => o.TokensEnded(position, tokenIds));
 
     public Task PublishPermissions(ImmutableArray<Guid> tokenIds, ImmutableArray<string> permissions) =>
-        tokenIds.IsEmpty ? Task.CompletedTask : observers.Notify(o => o.PermissionsChanged(tokenIds, permissions));
+        tokenIds.IsEmpty ? Task.CompletedTask : PublishAsync((o, position) => o.PermissionsChanged(position, tokenIds, permissions));
+
+    private async Task PublishAsync(Func<ITokenEventObserver, TokenEventPosition, Task> send)
+    {
+        // Numbered and addressed in this turn, before any await.
+        var position = new TokenEventPosition(stream, ++published);
+        var expired = Clock.GetUtcNow() - SubscriptionLifetime;
+        foreach (var (observer, renewed) in subscribers.ToList())
+        {
+            if (renewed < expired)
+            {
+                subscribers.Remove(observer);
+            }
+        }
+
+        var targets = subscribers.Keys.ToList();
+        var deliveries = targets.Select(o => send(o, position).WaitAsync(AcknowledgeWithin, Clock)).ToList();
+        try
+        {
+            await Task.WhenAll(deliveries);
+        }
+        catch (Exception) when (deliveries.Any(d => d.IsFaulted || d.IsCanceled))
+        {
+            for (var i = 0; i < targets.Count; i++)
+            {
+                if (deliveries[i].IsFaulted || deliveries[i].IsCanceled)
+                {
+                    subscribers.Remove(targets[i]);
+                    LogDeliveryFailed(logger, position.Sequence, deliveries[i].Exception?.InnerException?.GetType().Name ?? "Canceled");
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A gateway did not acknowledge token event {Sequence} ({ErrorType}); dropped until it re-subscribes")]
+    private static partial void LogDeliveryFailed(ILogger logger, long sequence, string errorType);
 }

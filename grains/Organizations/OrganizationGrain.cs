@@ -8,6 +8,7 @@ namespace ZeroPath.Grains.Organizations;
 public sealed partial class OrganizationGrain(
     [PersistentState("organization", GrainStorageNames.Tokens)] IPersistentState<OrganizationState> state,
     TokenSecretHasher hasher,
+    SecretFormatKeyRing formatKeys,
     TimeProvider time,
     ILogger<OrganizationGrain> logger) : Grain, IOrganizationGrain, IRemindable
 {
@@ -192,14 +193,14 @@ public sealed partial class OrganizationGrain(
             return new CreateTokenResult(CreateTokenStatus.MemberNotFound, null);
         }
 
-        var secret = TokenSecretGenerator.NewSecret();
+        var tokenId = Guid.NewGuid();
+        var secret = formatKeys.NewSecret(tokenId);
         var hash = await hasher.HashAsync(secret);
         if (hash is null)
         {
             return new CreateTokenResult(CreateTokenStatus.Busy, null);
         }
 
-        var tokenId = Guid.NewGuid();
         var createdAt = time.GetUtcNow();
         var expiresAt = createdAt.AddDays(command.ExpiresInDays);
         var summary = new TokenSummary(tokenId, name, command.UserId, createdAt, expiresAt);

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ZeroPath.Grains.Revocations;
 using ZeroPath.Grains.Secrets;
 using ZeroPath.Tokens;
@@ -9,6 +10,8 @@ namespace ZeroPath.Grains.Tokens;
 public sealed partial class TokenGrain(
     [PersistentState("token", GrainStorageNames.Tokens)] IPersistentState<TokenState> state,
     TokenSecretHasher hasher,
+    SecretFormatKeyRing formatKeys,
+    IOptions<SecretFailureLimitOptions> failureLimit,
     RevocationEpochCache revocations,
     TimeProvider time,
     ILogger<TokenGrain> logger) : Grain, ITokenGrain, IRemindable
@@ -19,31 +22,48 @@ public sealed partial class TokenGrain(
     private static readonly TimeSpan ExpiryRetryPeriod = TimeSpan.FromHours(1);
 
     private readonly VerifiedSecretDigest digest = new();
+    private readonly SecretFailureLimiter failures = new(failureLimit.Value);
+
+    /// <summary>Argon2 verifies running now, by secret (memory only, for their duration): a second request with the same secret waits for the first.</summary>
+    private readonly Dictionary<string, Task<SecretCheck>> verifying = new(StringComparer.Ordinal);
     private TokenValidation? valid;
 
-    public async Task<TokenValidation> Validate(string secret)
+    public async Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken)
     {
         if (!state.RecordExists)
         {
             // An unknown id: don't keep an activation around for it.
             DeactivateOnIdle();
-            return TokenValidation.Invalid;
+            return TokenValidation.Unknown;
         }
 
         var token = state.State;
-        if (token.SecretHash is null || !TokenSecretFormat.IsWellFormed(secret))
+        if (token.SecretHash is null || await RevokedInBulkAsync(token))
+        {
+            return TokenValidation.Unknown;
+        }
+
+        // The format's tag binds a secret to this id: one the cluster never issued for it costs no Argon2 here either.
+        if (formatKeys.Check(this.GetPrimaryKey(), secret) is not (SecretFormatVerdict.Valid or SecretFormatVerdict.Legacy))
         {
             return TokenValidation.Invalid;
         }
 
-        if (await RevokedInBulkAsync(token))
-        {
-            return TokenValidation.Invalid;
-        }
-
+        // A secret this activation already verified passes even while wrong secrets have the token locked.
         if (!digest.Matches(secret))
         {
-            var check = await hasher.VerifyAsync(token.SecretHash, secret);
+            if (!verifying.TryGetValue(secret, out var running))
+            {
+                if (failures.LockedUntil(time.GetUtcNow(), verifying.Count) is { } until)
+                {
+                    return TokenValidation.Locked(until);
+                }
+
+                running = StartVerify(token.SecretHash, secret, cancellationToken);
+            }
+
+            // A caller that gives up stops waiting; a verify still queued for Argon2 is dropped with its first caller.
+            var check = await running.WaitAsync(cancellationToken);
             if (check != SecretCheck.Match)
             {
                 return check == SecretCheck.Busy ? TokenValidation.Busy : TokenValidation.Invalid;
@@ -61,6 +81,35 @@ public sealed partial class TokenGrain(
 
         return valid ??= new TokenValidation(
             TokenValidationOutcome.Valid, token.OrganizationId, token.UserId, token.Permissions, token.ExpiresAt);
+    }
+
+    /// <summary>Starts one Argon2id verify, shared by every request with the same secret until it completes.</summary>
+    private Task<SecretCheck> StartVerify(string hash, string secret, CancellationToken cancellationToken)
+    {
+        var running = hasher.VerifyAsync(hash, secret, cancellationToken);
+        verifying[secret] = running;
+        _ = SettleAsync(secret, running);
+        return running;
+    }
+
+    /// <summary>Counts a wrong secret once per verify, however many requests shared it, and frees its slot.</summary>
+    private async Task SettleAsync(string secret, Task<SecretCheck> running)
+    {
+        try
+        {
+            if (await running == SecretCheck.Mismatch && failures.RecordFailure(time.GetUtcNow()) is { } lockedUntil)
+            {
+                LogLocked(logger, this.GetPrimaryKey(), lockedUntil);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Its caller gave up before Argon2 ran: nothing was checked, nothing to count.
+        }
+        finally
+        {
+            verifying.Remove(secret);
+        }
     }
 
     public Task<bool> IsLive() => Task.FromResult(state.RecordExists && !state.State.HasEnded);
@@ -207,6 +256,9 @@ public sealed partial class TokenGrain(
             await this.UnregisterReminder(reminder);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Token {TokenId} locked until {LockedUntil:O}: too many wrong secrets")]
+    private static partial void LogLocked(ILogger logger, Guid tokenId, DateTimeOffset lockedUntil);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to re-initialize existing token {TokenId} with a different record")]
     private static partial void LogInitializeRefused(ILogger logger, Guid tokenId);

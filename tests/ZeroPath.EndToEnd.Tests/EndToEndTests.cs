@@ -37,7 +37,11 @@ public class EndToEndTests
         Assert.Equal("scans:read,vulns:write", headers.GetProperty("X-ZeroPath-Permissions").GetString());
         Assert.False(headers.TryGetProperty("X-ZeroPath-API-Token-Secret", out _));
 
-        using var wrong = await api.SendAsync(TokenApi.ApiRequest("/api/v1/scans", tokenId, secret[..^2] + "xx"));
+        // Mangled: the checksum says so without the cluster. Well-formed and tagged for this id, but not its secret: invalid.
+        using var mangled = await api.SendAsync(TokenApi.ApiRequest("/api/v1/scans", tokenId, secret[..^2] + "xx"));
+        Assert.Equal(HttpStatusCode.Unauthorized, mangled.StatusCode);
+        Assert.Equal("malformed_credentials", (await mangled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        using var wrong = await api.SendAsync(TokenApi.ApiRequest("/api/v1/scans", tokenId, ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.Parse(tokenId))));
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.Equal("invalid_token", (await wrong.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
 

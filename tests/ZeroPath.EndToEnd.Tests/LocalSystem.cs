@@ -19,7 +19,7 @@ public sealed class LocalSystem(string redis, string storage)
     public int UpstreamPort { get; } = FreeTcpPort.Next();
 
     /// <summary>Extra settings for every silo (e.g. cheap Argon2 for tests that issue many tokens).</summary>
-    public Dictionary<string, string> SiloSettings { get; } = new()
+    public Dictionary<string, string> SiloSettings { get; } = new(TestSettings.SecretFormat.Select(s => KeyValuePair.Create(s.Key, s.Value!)))
     {
         // The most verbose our own code logs, so "never logged" is checked against everything it could say.
         ["Logging:LogLevel:ZeroPath"] = "Trace",
@@ -68,7 +68,7 @@ public sealed class LocalSystem(string redis, string storage)
             "gateway",
             "ZeroPath.Gateway",
             port,
-            new Dictionary<string, string>
+            new Dictionary<string, string>(TestSettings.SecretFormat.Select(s => KeyValuePair.Create(s.Key, s.Value!)))
             {
                 ["ZeroPath:Cluster:ClusterId"] = ClusterId,
                 ["ZeroPath:Cluster:Redis"] = Redis,

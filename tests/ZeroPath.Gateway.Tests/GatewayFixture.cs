@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
@@ -21,6 +22,8 @@ public sealed class GatewayFixture : IAsyncLifetime
         // Host start completes once the cluster client has connected, so the gateway is ready when this returns.
         using var client = Gateway.CreateClient();
         (await client.GetAsync("/readyz")).EnsureSuccessStatusCode();
+        // Subscribed to pushed events, so the cache hears of every change made from here on.
+        await Gateway.Services.GetRequiredService<Events.TokenEventFeed>().Subscribed.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     public async Task DisposeAsync()

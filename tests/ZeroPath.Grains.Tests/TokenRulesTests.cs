@@ -59,9 +59,10 @@ public class TokenRulesTests
     [Theory]
     [InlineData(42, false)]
     [InlineData(43, true)]
-    [InlineData(128, true)]
-    [InlineData(129, false)]
-    public void Secrets_have_bounded_length(int length, bool valid) =>
+    [InlineData(44, false)]
+    [InlineData(65, false)]
+    [InlineData(128, false)]
+    public void Legacy_secrets_are_exactly_43_characters(int length, bool valid) =>
         Assert.Equal(valid, TokenSecretFormat.IsWellFormed(new string('a', length)));
 
     [Theory]
@@ -70,6 +71,6 @@ public class TokenRulesTests
     [InlineData('=')]
     [InlineData(' ')]
     [InlineData('é')]
-    public void Secrets_are_base64url_only(char bad) =>
+    public void Legacy_secrets_are_base64url_only(char bad) =>
         Assert.False(TokenSecretFormat.IsWellFormed(new string('a', 42) + bad));
 }

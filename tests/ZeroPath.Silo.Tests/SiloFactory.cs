@@ -29,7 +29,7 @@ public sealed class SiloFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        var settings = new Dictionary<string, string?>(TestSettings.FastArgon2)
+        var settings = new Dictionary<string, string?>(TestSettings.Silo)
         {
             ["ZeroPath:Cluster:ClusterId"] = $"test-{Guid.NewGuid():N}",
             ["ZeroPath:Cluster:Redis"] = TestServers.RedisAsync().GetAwaiter().GetResult(),

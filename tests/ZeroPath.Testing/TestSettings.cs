@@ -16,7 +16,31 @@ public static class TestSettings
         ["ZeroPath:Argon2:MaxConcurrentOperations"] = "4",
     };
 
-    public static IConfiguration FastArgon2Configuration() => new ConfigurationBuilder().AddInMemoryCollection(FastArgon2).Build();
+    public const string FormatKeyId = "t1";
+
+    /// <summary>A fixed test key (never a production one): tests can mint correctly tagged secrets with it.</summary>
+    public static readonly byte[] FormatKey = System.Security.Cryptography.SHA256.HashData("zeropath test format key"u8);
+
+    /// <summary>The secret format key every test silo issues under and every test gateway checks with.</summary>
+    public static readonly IReadOnlyDictionary<string, string?> SecretFormat = new Dictionary<string, string?>
+    {
+        ["ZeroPath:SecretFormat:CurrentKeyId"] = FormatKeyId,
+        [$"ZeroPath:SecretFormat:Keys:{FormatKeyId}"] = Convert.ToBase64String(FormatKey),
+    };
+
+    /// <summary>The key ring test silos use: <c>FormatKeys.NewSecret(id)</c> is a well-tagged secret that is not the token's.</summary>
+    public static readonly ZeroPath.Tokens.SecretFormatKeyRing FormatKeys =
+        new(new Dictionary<string, byte[]> { [FormatKeyId] = FormatKey }, FormatKeyId, acceptLegacySecrets: true);
+
+    /// <summary>Cheap Argon2 and the test format key: what a test silo needs.</summary>
+    public static readonly IReadOnlyDictionary<string, string?> Silo = FastArgon2.Concat(SecretFormat).ToDictionary();
+
+    public static IConfiguration FastArgon2Configuration() => new ConfigurationBuilder().AddInMemoryCollection(Silo).Build();
+
+    public static IConfiguration ProductionArgon2Configuration() => new ConfigurationBuilder().AddInMemoryCollection(SecretFormat).Build();
+
+    /// <summary>A random secret of the format issued before <c>zp_</c> secrets: 43 base64url characters.</summary>
+    public static string LegacySecret() => System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     /// <summary>A fixed instant far from any real clock, so a test that forgets the fake clock fails loudly.</summary>
     public static readonly DateTimeOffset Epoch = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -65,12 +65,13 @@ public sealed class TestSilo : IAsyncDisposable
         return new TestSilo(host, redis, clusterId, serviceId, clock);
     }
 
-    /// <summary>Gateway configuration that points an Orleans client at this silo.</summary>
+    /// <summary>Gateway configuration that points an Orleans client at this silo and checks secrets with its format key.</summary>
     public IEnumerable<KeyValuePair<string, string?>> ClientSettings() =>
     [
         new("ZeroPath:Cluster:ClusterId", ClusterId),
         new("ZeroPath:Cluster:ServiceId", ServiceId),
         new("ZeroPath:Cluster:Redis", Redis),
+        .. TestSettings.SecretFormat,
     ];
 
     public async ValueTask DisposeAsync()

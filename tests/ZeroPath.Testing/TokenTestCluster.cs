@@ -24,7 +24,9 @@ public sealed class TokenTestCluster : IAsyncDisposable
     /// <param name="silos">How many silos.</param>
     /// <param name="productionArgon2">Production Argon2 cost instead of the cheap test parameters (for benchmarks).</param>
     /// <param name="remindersOnFakeClock">Reminders follow the fake clock (expiry ticks fire as it moves) or real time (they never fire in a test).</param>
-    public static async Task<TokenTestCluster> StartAsync(short silos = 1, bool productionArgon2 = false, bool remindersOnFakeClock = true)
+    /// <param name="configure">Applied to each silo after the defaults (e.g. to observe storage).</param>
+    public static async Task<TokenTestCluster> StartAsync(
+        short silos = 1, bool productionArgon2 = false, bool remindersOnFakeClock = true, Action<ISiloBuilder>? configure = null)
     {
         var clock = new FakeTimeProvider(TestSettings.Epoch);
         var builder = new InProcessTestClusterBuilder(silos);
@@ -35,7 +37,7 @@ public sealed class TokenTestCluster : IAsyncDisposable
             // The storage serializer production uses (plain System.Text.Json), so tests store state as production does.
             silo.UseSystemTextJsonGrainStorageSerializer();
             silo.Services.AddZeroPathGrains(
-                productionArgon2 ? new ConfigurationBuilder().Build() : TestSettings.FastArgon2Configuration());
+                productionArgon2 ? TestSettings.ProductionArgon2Configuration() : TestSettings.FastArgon2Configuration());
             silo.Services.AddSingleton<TimeProvider>(clock);
             silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
             // Reminders on the fake clock too, re-read every second, so an expiry tick follows an Advance promptly.
@@ -46,6 +48,7 @@ public sealed class TokenTestCluster : IAsyncDisposable
             }
 
             silo.Configure<ReminderOptions>(o => o.RefreshReminderListPeriod = TimeSpan.FromSeconds(1));
+            configure?.Invoke(silo);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -11,7 +11,7 @@ public class TokenSecretHasherTests
     public void Default_hash_is_an_argon2id_phc_string_with_the_configured_cost()
     {
         using var hasher = Hasher();
-        var secret = TokenSecretGenerator.NewSecret();
+        var secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
 
         var hash = hasher.Hash(secret);
 
@@ -23,12 +23,12 @@ public class TokenSecretHasherTests
     public async Task Verify_accepts_the_secret_and_rejects_any_other()
     {
         using var hasher = Hasher();
-        var secret = TokenSecretGenerator.NewSecret();
+        var secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
         var hash = await hasher.HashAsync(secret);
 
         Assert.NotNull(hash);
         Assert.Equal(SecretCheck.Match, await hasher.VerifyAsync(hash, secret));
-        Assert.Equal(SecretCheck.Mismatch, await hasher.VerifyAsync(hash, TokenSecretGenerator.NewSecret()));
+        Assert.Equal(SecretCheck.Mismatch, await hasher.VerifyAsync(hash, ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid())));
         Assert.Equal(SecretCheck.Mismatch, await hasher.VerifyAsync(hash, secret[..^1] + (secret[^1] == 'A' ? 'B' : 'A')));
     }
 
@@ -36,7 +36,7 @@ public class TokenSecretHasherTests
     public void The_same_secret_hashes_differently_each_time()
     {
         using var hasher = Hasher(new TokenHashingOptions { MemoryKiB = 256, Iterations = 1 });
-        var secret = TokenSecretGenerator.NewSecret();
+        var secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
 
         Assert.NotEqual(hasher.Hash(secret), hasher.Hash(secret));
     }
@@ -46,7 +46,7 @@ public class TokenSecretHasherTests
     {
         using var oldHasher = Hasher(new TokenHashingOptions { MemoryKiB = 256, Iterations = 1 });
         using var newHasher = Hasher(new TokenHashingOptions { MemoryKiB = 1024, Iterations = 3 });
-        var secret = TokenSecretGenerator.NewSecret();
+        var secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
 
         Assert.True(newHasher.Verify(oldHasher.Hash(secret), secret));
     }
@@ -56,7 +56,7 @@ public class TokenSecretHasherTests
     {
         // One slot, no queue, and a hash costly enough (~0.3 s) to still be running when the second call arrives.
         using var hasher = Hasher(new TokenHashingOptions { MemoryKiB = 65536, Iterations = 3, MaxConcurrentOperations = 1, MaxQueuedOperations = 0 });
-        var secret = TokenSecretGenerator.NewSecret();
+        var secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
         var hash = hasher.Hash(secret);
 
         var first = hasher.VerifyAsync(hash, secret);

@@ -8,12 +8,12 @@ public class VerifiedSecretDigestTests
     public void Matches_only_the_remembered_secret_and_nothing_after_forget()
     {
         var digest = new VerifiedSecretDigest();
-        var secret = TokenSecretGenerator.NewSecret();
+        var secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
 
         Assert.False(digest.Matches(secret));
         digest.Remember(secret);
         Assert.True(digest.Matches(secret));
-        Assert.False(digest.Matches(TokenSecretGenerator.NewSecret()));
+        Assert.False(digest.Matches(ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid())));
         digest.Forget();
         Assert.False(digest.Matches(secret));
     }
@@ -21,7 +21,7 @@ public class VerifiedSecretDigestTests
     [Fact]
     public void Two_activations_do_not_share_a_digest()
     {
-        var secret = TokenSecretGenerator.NewSecret();
+        var secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
         var first = new VerifiedSecretDigest();
         first.Remember(secret);
 

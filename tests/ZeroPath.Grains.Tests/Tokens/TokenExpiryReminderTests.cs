@@ -35,7 +35,7 @@ public class TokenExpiryReminderTests(ClusterFixture fixture) : IClassFixture<Cl
         await fixture.AdvanceAsync(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1));
 
         await AssertCleanedUpAsync(org, token);
-        Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, token.Secret)).Outcome);
+        Assert.Equal(TokenValidationOutcome.Unknown, (await fixture.ValidateAsync(token.TokenId, token.Secret)).Outcome);
         var newest = (await fixture.Grains.GetGrain<IAuditLogGrain>(org.GetPrimaryKeyString()).GetPage(null, 1)).Events.Single();
         Assert.Equal((AuditAction.TokenExpired, token.TokenId, AuditActor.System), (newest.Action, newest.TokenId, newest.Actor));
     }

@@ -40,7 +40,7 @@ public class TokenExpiryTests(NoExpiryTickClusterFixture fixture) : IClassFixtur
         var (_, token) = await fixture.IssueAsync(days: 1);
         fixture.Cluster.Clock.Advance(TimeSpan.FromDays(2));
 
-        Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, TokenSecretGenerator.NewSecret())).Outcome);
+        Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(token.TokenId))).Outcome);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using ZeroPath.Grains.Secrets;
+using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Tests.Tokens;
@@ -34,7 +35,8 @@ public class TokenGrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
     public async Task Wrong_secret_is_rejected_and_never_remembered()
     {
         var (_, token) = await fixture.IssueAsync();
-        var wrong = TokenSecretGenerator.NewSecret();
+        // Correctly tagged for this id (so it reaches Argon2), but not the token's secret.
+        var wrong = TestSettings.FormatKeys.NewSecret(token.TokenId);
 
         // A wrong secret first (cold), again (would pass if it had been remembered), then after the right one warmed the digest.
         Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, wrong)).Outcome);
@@ -55,11 +57,12 @@ public class TokenGrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
     }
 
     [Fact]
-    public async Task Unknown_token_id_is_invalid()
+    public async Task Unknown_token_id_is_unknown()
     {
-        var result = await fixture.ValidateAsync(Guid.NewGuid(), TokenSecretGenerator.NewSecret());
+        var id = Guid.NewGuid();
+        var result = await fixture.ValidateAsync(id, TestSettings.FormatKeys.NewSecret(id));
 
-        Assert.Equal(TokenValidation.Invalid, result);
+        Assert.Equal(TokenValidation.Unknown, result);
     }
 
     [Fact]
@@ -93,7 +96,7 @@ public class TokenGrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         var tokenId = Guid.NewGuid();
         var grain = fixture.Grains.GetGrain<ITokenGrain>(tokenId);
         using var hasher = new TokenSecretHasher(Microsoft.Extensions.Options.Options.Create(new TokenHashingOptions { MemoryKiB = 256, Iterations = 1 }));
-        var secret = TokenSecretGenerator.NewSecret();
+        var secret = TestSettings.FormatKeys.NewSecret(tokenId);
         var record = new TokenRecord(tokenId, "org", "alice", null, fixture.Cluster.Clock.GetUtcNow(), fixture.Cluster.Clock.GetUtcNow().AddDays(1), hasher.Hash(secret), ["a", "b"]);
 
         await grain.Initialize(record);

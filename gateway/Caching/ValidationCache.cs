@@ -1,0 +1,186 @@
+using System.Security.Cryptography;
+using System.Text;
+using ZeroPath.Tokens;
+
+namespace ZeroPath.Gateway.Caching;
+
+/// <summary>How a cached validation answers a request.</summary>
+public enum CacheLookup
+{
+    /// <summary>Nothing usable: not cached, cached under another secret, or too old to trust without the push channel.</summary>
+    Miss = 0,
+    Hit = 1,
+
+    /// <summary>The secret matches a cached validation whose token has expired since.</summary>
+    Expired = 2,
+}
+
+/// <summary>
+/// Tokens the cluster validated, by id, with a keyed digest of the secret that passed (HMAC-SHA256 under a key made for
+/// this process and never kept elsewhere): a later request with the same pair is answered here without a grain call; a
+/// different secret never is. Entries end at the token's expiry (checked on every hit), when the token is pushed as
+/// ended, and least recently used first past <see cref="EdgeCacheOptions.MaxEntries"/>; pushed permission changes update
+/// them. A validation is trusted for <see cref="EdgeCacheOptions.MaxStaleness"/> past the later of when it was made and
+/// when the push channel was last confirmed complete; after that it is checked with the cluster again.
+/// </summary>
+public sealed class ValidationCache
+{
+    private const int DigestBytes = 32;
+
+    private readonly byte[] digestKey = RandomNumberGenerator.GetBytes(DigestBytes);
+    private readonly BoundedLru<Guid, Entry> entries;
+    private readonly TimeProvider time;
+    private readonly long maxStaleness;
+
+    /// <summary>Validations started before this (a monotonic timestamp) are not trusted: events may have been missed since.</summary>
+    private long trustedFrom = long.MinValue;
+
+    /// <summary>Every event published before this timestamp has been applied (0: never confirmed).</summary>
+    private long confirmedAt;
+
+    private long permissionChanges;
+
+    public ValidationCache(EdgeCacheOptions options, TimeProvider time)
+    {
+        entries = new BoundedLru<Guid, Entry>(options.MaxEntries);
+        this.time = time;
+        maxStaleness = (long)(options.MaxStaleness.TotalSeconds * time.TimestampFrequency);
+        Enabled = options.Enabled;
+    }
+
+    public bool Enabled { get; }
+
+    public int Count => entries.Count;
+
+    /// <summary>A timestamp to take before asking the cluster, and to hand to <see cref="Store"/> with its answer.</summary>
+    public Snapshot Begin() => new(time.GetTimestamp(), Interlocked.Read(ref permissionChanges));
+
+    public CacheLookup Lookup(Guid tokenId, ReadOnlySpan<char> secret, out AuthenticatedToken? identity)
+    {
+        identity = null;
+        if (!entries.TryGet(tokenId, out var entry))
+        {
+            return CacheLookup.Miss;
+        }
+
+        Span<byte> digest = stackalloc byte[DigestBytes];
+        Digest(secret, digest);
+        if (!CryptographicOperations.FixedTimeEquals(digest, entry.SecretDigest))
+        {
+            return CacheLookup.Miss;
+        }
+
+        if (time.GetUtcNow() >= entry.Identity.ExpiresAt)
+        {
+            entries.Remove(tokenId, entry);
+            return CacheLookup.Expired;
+        }
+
+        if (!IsTrusted(entry.ValidatedAt))
+        {
+            return CacheLookup.Miss;
+        }
+
+        identity = entry.Identity;
+        return CacheLookup.Hit;
+    }
+
+    /// <summary>
+    /// Keeps a validation the cluster answered. Checked again after it is added, so an event pushed while the grain call
+    /// was under way is never overwritten: an ended token (<paramref name="hasEnded"/>) or a permission change removes it.
+    /// </summary>
+    public void Store(Guid tokenId, ReadOnlySpan<char> secret, AuthenticatedToken identity, Snapshot before, Func<Guid, bool> hasEnded)
+    {
+        var digest = new byte[DigestBytes];
+        Digest(secret, digest);
+        var entry = new Entry(digest, identity, before.Timestamp);
+        entries.Set(tokenId, entry);
+        if (hasEnded(tokenId) || Interlocked.Read(ref permissionChanges) != before.PermissionChanges)
+        {
+            entries.Remove(tokenId, entry);
+        }
+    }
+
+    public void Remove(IEnumerable<Guid> tokenIds)
+    {
+        foreach (var id in tokenIds)
+        {
+            entries.Remove(id);
+        }
+    }
+
+    public void UpdatePermissions(IEnumerable<Guid> tokenIds, IReadOnlyList<string> permissions)
+    {
+        Interlocked.Increment(ref permissionChanges);
+        foreach (var id in tokenIds)
+        {
+            entries.TryUpdate(id, entry => entry.With(entry.Identity.WithPermissions(permissions)));
+        }
+    }
+
+    /// <summary>Every event published before <paramref name="timestamp"/> has been applied.</summary>
+    public void Confirm(long timestamp) => InterlockedMax(ref confirmedAt, timestamp);
+
+    /// <summary>Events may have been missed: validations started before now are checked with the cluster again.</summary>
+    public void DistrustUntilNow()
+    {
+        InterlockedMax(ref trustedFrom, time.GetTimestamp());
+        // Nothing cached before now can be used again; free the memory too.
+        entries.Clear();
+    }
+
+    /// <summary>How long ago the push channel was last confirmed complete; null when it never was.</summary>
+    public TimeSpan? SinceConfirmed()
+    {
+        var confirmed = Interlocked.Read(ref confirmedAt);
+        return confirmed == 0 ? null : time.GetElapsedTime(confirmed);
+    }
+
+    private bool IsTrusted(long validatedAt)
+    {
+        if (validatedAt < Interlocked.Read(ref trustedFrom))
+        {
+            return false;
+        }
+
+        var freshest = Math.Max(validatedAt, Interlocked.Read(ref confirmedAt));
+        return time.GetTimestamp() - freshest <= maxStaleness;
+    }
+
+    private void Digest(ReadOnlySpan<char> secret, Span<byte> destination)
+    {
+        // Callers pass only well-formed (ASCII, bounded) secrets, so the encoded form fits on the stack.
+        Span<byte> ascii = stackalloc byte[TokenSecretFormat.MaxLength];
+        var length = Encoding.ASCII.GetBytes(secret, ascii);
+        HMACSHA256.HashData(digestKey, ascii[..length], destination);
+        CryptographicOperations.ZeroMemory(ascii);
+    }
+
+    private static void InterlockedMax(ref long location, long value)
+    {
+        var current = Interlocked.Read(ref location);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref location, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>What to take before a grain call: when it started, and how many permission changes had arrived.</summary>
+    public readonly record struct Snapshot(long Timestamp, long PermissionChanges);
+
+    /// <summary>Reference equality (a class, not a record), so a late clean-up removes only the entry it added.</summary>
+    private sealed class Entry(byte[] secretDigest, AuthenticatedToken identity, long validatedAt)
+    {
+        public byte[] SecretDigest { get; } = secretDigest;
+        public AuthenticatedToken Identity { get; } = identity;
+        public long ValidatedAt { get; } = validatedAt;
+
+        public Entry With(AuthenticatedToken identity) => new(SecretDigest, identity, ValidatedAt);
+    }
+}
