@@ -70,7 +70,7 @@ public sealed partial class TokenEventFeed(
             catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 // Unconfirmed: cached validations age out after MaxStaleness and go back to the cluster.
-                LogSubscribeFailed(logger, exception.GetType().Name);
+                LogSubscribeFailed(logger, exception);
             }
 
             try
@@ -123,8 +123,8 @@ public sealed partial class TokenEventFeed(
         cache.Confirm(started);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to token events failed ({ErrorType}); retrying")]
-    private static partial void LogSubscribeFailed(ILogger logger, string errorType);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to token events failed; retrying")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Token events were missed; cached validations go back to the cluster")]
     private static partial void LogGap(ILogger logger);
