@@ -51,14 +51,13 @@ fi
 export ZP_ADMIN_KEY
 
 # The secret format key (checksum and tag of every issued secret): made once and kept in .run/ with the tokens, since
-# secrets issued under it stop validating without it. Handed to silos and gateways in the environment, not argv.
+# secrets issued under it stop validating without it. Handed to silos and gateways only, in the environment, not argv.
 mkdir -p "$state"
 format_key_file="$state/secret-format-key"
 if [ ! -s "$format_key_file" ]; then
   (umask 077 && head -c 32 /dev/urandom | base64 >"$format_key_file")
 fi
-export ZeroPath__SecretFormat__CurrentKeyId="${ZeroPath__SecretFormat__CurrentKeyId:-l1}"
-export ZeroPath__SecretFormat__Keys__l1="${ZeroPath__SecretFormat__Keys__l1:-$(cat "$format_key_file")}"
+format_key="$(cat "$format_key_file")"
 
 say "==> building ($configuration)"
 dotnet build ZeroPath.Orleans.sln -c "$configuration" -v quiet -nologo >/dev/null || dotnet build ZeroPath.Orleans.sln -c "$configuration"
@@ -133,7 +132,8 @@ cluster=(--ZeroPath:Cluster:ClusterId="$cluster_id" --ZeroPath:Cluster:Redis=127
 
 say "==> starting $silos silo(s), $gateways gateway(s) and the demo upstream (logs in .run/logs/)"
 for ((i = 0; i < silos; i++)); do
-  start_app "silo-$i" silo ZeroPath.Silo "${cluster[@]}" \
+  ZeroPath__SecretFormat__CurrentKeyId=l1 ZeroPath__SecretFormat__Keys__l1="$format_key" \
+    start_app "silo-$i" silo ZeroPath.Silo "${cluster[@]}" \
     --Urls="http://127.0.0.1:$((8081 + 2 * i))" --ZeroPath:Silo:SiloName="silo-$i" \
     --ZeroPath:Silo:SiloPort=$((11111 + i)) --ZeroPath:Silo:GatewayPort=$((30000 + i)) \
     --ZeroPath:Storage:ConnectionString="$(azurite_connection 10002)"
@@ -141,7 +141,7 @@ done
 start_app upstream tools/demo-upstream ZeroPath.DemoUpstream
 for ((i = 0; i < silos; i++)); do wait_ok "silo-$i" "http://127.0.0.1:$((8081 + 2 * i))/readyz"; done
 for ((j = 0; j < gateways; j++)); do
-  start_app "gateway-$j" gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$((8080 + 2 * j))"
+  ZeroPath__SecretFormat__Keys__l1="$format_key" start_app "gateway-$j" gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$((8080 + 2 * j))"
 done
 wait_ok upstream http://127.0.0.1:9090/
 for ((j = 0; j < gateways; j++)); do wait_ok "gateway-$j" "http://127.0.0.1:$((8080 + 2 * j))/readyz"; done

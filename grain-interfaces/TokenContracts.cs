@@ -47,7 +47,8 @@ public sealed record TokenValidation(
 
 /// <summary>
 /// Everything a token grain stores about a token at creation. Carries the hash, never the secret. <c>Epoch</c> is the
-/// organization's revocation epoch when the token was issued (see <see cref="RevocationEpochs"/>).
+/// organization's revocation epoch when the token was issued (see <see cref="RevocationEpochs"/>). <c>TaggedSecret</c>:
+/// its secret is in the <c>zp_</c> format, so a 43-character secret presented for it is refused without Argon2.
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.token-record")]
@@ -60,7 +61,8 @@ public sealed record TokenRecord(
     [property: Id(5)] DateTimeOffset ExpiresAt,
     [property: Id(6)] string SecretHash,
     [property: Id(7)] ImmutableArray<string> Permissions,
-    [property: Id(8)] long Epoch = 0);
+    [property: Id(8)] long Epoch = 0,
+    [property: Id(9)] bool TaggedSecret = false);
 
 [GenerateSerializer]
 [Alias("zp.token-end-reason")]

@@ -51,7 +51,7 @@ public static class MemoryFootprint
         {
             var identity = new AuthenticatedToken(
                 ids[i], $"org-{i / 100:D6}", $"user-{i % 100:D4}", ["scans:read", "vulns:write"], time.GetUtcNow().AddDays(30));
-            cache.Store(ids[i], secrets[i], identity, snapshot, _ => false);
+            cache.Store(ids[i], secrets[i], identity, snapshot);
         }
 
         var after = Heap();

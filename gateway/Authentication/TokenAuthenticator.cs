@@ -131,7 +131,7 @@ public sealed partial class TokenAuthenticator
                 var identity = AuthenticatedToken.From(tokenId, validation);
                 if (cache.Enabled)
                 {
-                    cache.Store(tokenId, secret, identity, before, refusals.IsGone);
+                    cache.Store(tokenId, secret, identity, before);
                 }
 
                 return AuthDecision.Success(identity);

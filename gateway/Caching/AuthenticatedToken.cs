@@ -25,7 +25,4 @@ public sealed class AuthenticatedToken
 
     public static AuthenticatedToken From(Guid tokenId, TokenValidation validation) => new(
         tokenId, validation.OrganizationId!, validation.UserId!, validation.Permissions, validation.ExpiresAt!.Value);
-
-    public AuthenticatedToken WithPermissions(IReadOnlyList<string> permissions) =>
-        new(Guid.Parse(TokenId), OrganizationId, UserId, permissions, ExpiresAt);
 }

@@ -73,18 +73,20 @@ public sealed class BoundedLru<TKey, TValue>
         }
     }
 
-    /// <summary>Replaces an entry's value if it is present, without changing its recency.</summary>
-    public bool TryUpdate(TKey key, Func<TValue, TValue> update)
+    /// <summary>
+    /// Like <see cref="Set"/>, but an entry already present stays when <paramref name="keepExisting"/> says so,
+    /// decided under the same lock as the write.
+    /// </summary>
+    public void SetUnless(TKey key, TValue value, Func<TValue, bool> keepExisting)
     {
         lock (gate)
         {
-            if (!map.TryGetValue(key, out var node))
+            if (map.TryGetValue(key, out var node) && keepExisting(node.Value.Value))
             {
-                return false;
+                return;
             }
 
-            node.Value = new(key, update(node.Value.Value));
-            return true;
+            Set(key, value);
         }
     }
 

@@ -20,6 +20,12 @@ public sealed class EdgeCacheOptions
     /// </summary>
     public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// However healthy the push channel, a cached validation is checked with the cluster again after this long: a
+    /// bound on anything the push could not say (for example an ended token whose event was never published).
+    /// </summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often the gateway renews its subscription and confirms it has missed no event.</summary>
     public TimeSpan ConfirmEvery { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -37,6 +43,7 @@ public sealed class EdgeCacheOptions
         settings.RequireRange(SectionName, nameof(MaxEntries), MaxEntries, 1, 10_000_000);
         settings.RequireRange(SectionName, nameof(MaxRefusedIds), MaxRefusedIds, 1, 10_000_000);
         RequireDuration(settings, nameof(MaxStaleness), MaxStaleness, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        RequireDuration(settings, nameof(MaxAge), MaxAge, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         RequireDuration(settings, nameof(ConfirmEvery), ConfirmEvery, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
         RequireDuration(settings, nameof(UnknownIdTtl), UnknownIdTtl, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         RequireDuration(settings, nameof(EndedIdTtl), EndedIdTtl, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7));

@@ -30,13 +30,11 @@ public sealed class RefusalCache(EdgeCacheOptions options, TimeProvider time)
         }
     }
 
+    /// <summary>Never replaces what is known of an ended token (decided atomically with the write).</summary>
     public void RememberLocked(Guid tokenId, DateTimeOffset until)
     {
-        // Never shortens what is known of an ended token.
-        if (!IsGone(tokenId))
-        {
-            refusals.Set(tokenId, new Refusal(false, until));
-        }
+        var now = time.GetUtcNow();
+        refusals.SetUnless(tokenId, new Refusal(false, until), known => known.Gone && now < known.Until);
     }
 
     private bool Active(Guid tokenId, Refusal refusal)

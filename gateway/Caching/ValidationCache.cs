@@ -19,9 +19,10 @@ public enum CacheLookup
 /// Tokens the cluster validated, by id, with a keyed digest of the secret that passed (HMAC-SHA256 under a key made for
 /// this process and never kept elsewhere): a later request with the same pair is answered here without a grain call; a
 /// different secret never is. Entries end at the token's expiry (checked on every hit), when the token is pushed as
-/// ended, and least recently used first past <see cref="EdgeCacheOptions.MaxEntries"/>; pushed permission changes update
-/// them. A validation is trusted for <see cref="EdgeCacheOptions.MaxStaleness"/> past the later of when it was made and
-/// when the push channel was last confirmed complete; after that it is checked with the cluster again.
+/// ended or its permissions are pushed as changed, and least recently used first past
+/// <see cref="EdgeCacheOptions.MaxEntries"/>. A validation is trusted for <see cref="EdgeCacheOptions.MaxStaleness"/> past
+/// the later of when it was made and when the push channel was last confirmed complete, and never longer than
+/// <see cref="EdgeCacheOptions.MaxAge"/>; after that it is checked with the cluster again.
 /// </summary>
 public sealed class ValidationCache
 {
@@ -31,6 +32,7 @@ public sealed class ValidationCache
     private readonly BoundedLru<Guid, Entry> entries;
     private readonly TimeProvider time;
     private readonly long maxStaleness;
+    private readonly long maxAge;
 
     /// <summary>Validations started before this (a monotonic timestamp) are not trusted: events may have been missed since.</summary>
     private long trustedFrom = long.MinValue;
@@ -38,13 +40,15 @@ public sealed class ValidationCache
     /// <summary>Every event published before this timestamp has been applied (0: never confirmed).</summary>
     private long confirmedAt;
 
-    private long permissionChanges;
+    /// <summary>Pushed events received (ended tokens and permission changes): a grain answer that raced one is not kept.</summary>
+    private long eventsReceived;
 
     public ValidationCache(EdgeCacheOptions options, TimeProvider time)
     {
         entries = new BoundedLru<Guid, Entry>(options.MaxEntries);
         this.time = time;
         maxStaleness = (long)(options.MaxStaleness.TotalSeconds * time.TimestampFrequency);
+        maxAge = (long)(options.MaxAge.TotalSeconds * time.TimestampFrequency);
         Enabled = options.Enabled;
     }
 
@@ -53,7 +57,7 @@ public sealed class ValidationCache
     public int Count => entries.Count;
 
     /// <summary>A timestamp to take before asking the cluster, and to hand to <see cref="Store"/> with its answer.</summary>
-    public Snapshot Begin() => new(time.GetTimestamp(), Interlocked.Read(ref permissionChanges));
+    public Snapshot Begin() => new(time.GetTimestamp(), Interlocked.Read(ref eventsReceived));
 
     public CacheLookup Lookup(Guid tokenId, ReadOnlySpan<char> secret, out AuthenticatedToken? identity)
     {
@@ -86,35 +90,38 @@ public sealed class ValidationCache
     }
 
     /// <summary>
-    /// Keeps a validation the cluster answered. Checked again after it is added, so an event pushed while the grain call
-    /// was under way is never overwritten: an ended token (<paramref name="hasEnded"/>) or a permission change removes it.
+    /// Keeps a validation the cluster answered, unless an event arrived while the grain call was under way (the answer
+    /// may predate it). Checked again after it is added, so an event that arrives meanwhile removes it: events first
+    /// count, then remove; this first adds, then compares the count.
     /// </summary>
-    public void Store(Guid tokenId, ReadOnlySpan<char> secret, AuthenticatedToken identity, Snapshot before, Func<Guid, bool> hasEnded)
+    public void Store(Guid tokenId, ReadOnlySpan<char> secret, AuthenticatedToken identity, Snapshot before)
     {
+        if (Interlocked.Read(ref eventsReceived) != before.EventsReceived)
+        {
+            return;
+        }
+
         var digest = new byte[DigestBytes];
         Digest(secret, digest);
         var entry = new Entry(digest, identity, before.Timestamp);
         entries.Set(tokenId, entry);
-        if (hasEnded(tokenId) || Interlocked.Read(ref permissionChanges) != before.PermissionChanges)
+        if (Interlocked.Read(ref eventsReceived) != before.EventsReceived)
         {
             entries.Remove(tokenId, entry);
         }
     }
 
-    public void Remove(IEnumerable<Guid> tokenIds)
+    /// <summary>
+    /// These tokens ended, or their permissions changed: their cached validations go, and the next request asks the
+    /// grain, which already holds the change. Removing rather than rewriting means an event that arrives late can never
+    /// put back permissions older than the grain's.
+    /// </summary>
+    public void Forget(IEnumerable<Guid> tokenIds)
     {
+        Interlocked.Increment(ref eventsReceived);
         foreach (var id in tokenIds)
         {
             entries.Remove(id);
-        }
-    }
-
-    public void UpdatePermissions(IEnumerable<Guid> tokenIds, IReadOnlyList<string> permissions)
-    {
-        Interlocked.Increment(ref permissionChanges);
-        foreach (var id in tokenIds)
-        {
-            entries.TryUpdate(id, entry => entry.With(entry.Identity.WithPermissions(permissions)));
         }
     }
 
@@ -138,13 +145,14 @@ public sealed class ValidationCache
 
     private bool IsTrusted(long validatedAt)
     {
-        if (validatedAt < Interlocked.Read(ref trustedFrom))
+        var now = time.GetTimestamp();
+        if (validatedAt < Interlocked.Read(ref trustedFrom) || now - validatedAt > maxAge)
         {
             return false;
         }
 
         var freshest = Math.Max(validatedAt, Interlocked.Read(ref confirmedAt));
-        return time.GetTimestamp() - freshest <= maxStaleness;
+        return now - freshest <= maxStaleness;
     }
 
     private void Digest(ReadOnlySpan<char> secret, Span<byte> destination)
@@ -171,8 +179,8 @@ public sealed class ValidationCache
         }
     }
 
-    /// <summary>What to take before a grain call: when it started, and how many permission changes had arrived.</summary>
-    public readonly record struct Snapshot(long Timestamp, long PermissionChanges);
+    /// <summary>What to take before a grain call: when it started, and how many events had arrived.</summary>
+    public readonly record struct Snapshot(long Timestamp, long EventsReceived);
 
     /// <summary>Reference equality (a class, not a record), so a late clean-up removes only the entry it added.</summary>
     private sealed class Entry(byte[] secretDigest, AuthenticatedToken identity, long validatedAt)
@@ -180,7 +188,5 @@ public sealed class ValidationCache
         public byte[] SecretDigest { get; } = secretDigest;
         public AuthenticatedToken Identity { get; } = identity;
         public long ValidatedAt { get; } = validatedAt;
-
-        public Entry With(AuthenticatedToken identity) => new(SecretDigest, identity, ValidatedAt);
     }
 }

@@ -6,8 +6,8 @@ namespace ZeroPath.Gateway.Events;
 
 /// <summary>
 /// This gateway's subscription to the cluster's token events. Ended tokens are refused locally and dropped from the
-/// validation cache; permission changes update it. Every <see cref="EdgeCacheOptions.ConfirmEvery"/> the subscription is
-/// renewed, and the hub's answer (the position of its last event) proves no event was missed; a gap or a new hub stream
+/// validation cache; tokens whose permissions changed are dropped from it (the next request gets the new permissions
+/// from the grain). Every <see cref="EdgeCacheOptions.ConfirmEvery"/> the subscription is renewed, and the hub's answer (the position of its last event) proves no event was missed; a gap or a new hub stream
 /// makes every cached validation go back to the cluster. Anything not told here is still answered by the token's grain.
 /// </summary>
 public sealed partial class TokenEventFeed(
@@ -38,9 +38,8 @@ public sealed partial class TokenEventFeed(
 
     public Task TokensEnded(TokenEventPosition position, ImmutableArray<Guid> tokenIds)
     {
-        // Refused first, then dropped from the cache: a validation stored meanwhile sees the refusal and removes itself.
         refusals.RememberEnded(tokenIds);
-        cache.Remove(tokenIds);
+        cache.Forget(tokenIds);
         events.Received(position);
         foreach (var id in tokenIds)
         {
@@ -52,7 +51,8 @@ public sealed partial class TokenEventFeed(
 
     public Task PermissionsChanged(TokenEventPosition position, ImmutableArray<Guid> tokenIds, ImmutableArray<string> permissions)
     {
-        cache.UpdatePermissions(tokenIds, permissions);
+        // Dropped, not rewritten: the grains already hold the new permissions, and a late event cannot undo a newer one.
+        cache.Forget(tokenIds);
         events.Received(position);
         return Task.CompletedTask;
     }

@@ -69,6 +69,7 @@ public sealed partial class TokenEventHubGrain(ILogger<TokenEventHubGrain> logge
             }
         }
 
+        var sentAt = Clock.GetUtcNow();
         var targets = subscribers.Keys.ToList();
         var deliveries = targets.Select(o => send(o, position).WaitAsync(AcknowledgeWithin, Clock)).ToList();
         try
@@ -79,7 +80,9 @@ public sealed partial class TokenEventHubGrain(ILogger<TokenEventHubGrain> logge
         {
             for (var i = 0; i < targets.Count; i++)
             {
-                if (deliveries[i].IsFaulted || deliveries[i].IsCanceled)
+                // Dropped unless it renewed while this delivery was failing (then it confirms what it missed itself).
+                if ((deliveries[i].IsFaulted || deliveries[i].IsCanceled) &&
+                    subscribers.TryGetValue(targets[i], out var renewed) && renewed <= sentAt)
                 {
                     subscribers.Remove(targets[i]);
                     LogDeliveryFailed(logger, position.Sequence, deliveries[i].Exception?.InnerException?.GetType().Name ?? "Canceled");

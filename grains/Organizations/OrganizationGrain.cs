@@ -210,7 +210,7 @@ public sealed partial class OrganizationGrain(
         state.State.PendingTokens[tokenId] = summary;
         await PersistAsync();
         var token = GrainFactory.GetGrain<ITokenGrain>(tokenId);
-        var record = new TokenRecord(tokenId, OrganizationId, command.UserId, name, createdAt, expiresAt, hash, permissions, state.State.Epoch);
+        var record = new TokenRecord(tokenId, OrganizationId, command.UserId, name, createdAt, expiresAt, hash, permissions, state.State.Epoch, TaggedSecret: true);
         try
         {
             await token.Initialize(record);
@@ -262,21 +262,25 @@ public sealed partial class OrganizationGrain(
         }
 
         await GrainFactory.GetGrain<ITokenGrain>(tokenId).Terminate(TokenEndReason.Deleted, null);
-        state.State.Tokens.Remove(tokenId);
-        await StageAuditAsync([Entry(AuditAction.TokenDeleted, tokenId, token.UserId, null)]);
-        await PersistAsync();
+        // Gateways are told before the index forgets the token: if telling them fails, the index still lists it, so a
+        // retried delete tells them again.
         await Events.PublishEnded([tokenId]);
+        await StageAuditAsync([Entry(AuditAction.TokenDeleted, tokenId, token.UserId, null)]);
+        state.State.Tokens.Remove(tokenId);
+        await PersistAsync();
         await FlushAuditAsync();
         return true;
     }
 
     public async Task ForgetToken(Guid tokenId, AuditAction action, string? reason)
     {
-        if (state.State.Tokens.Remove(tokenId, out var token))
+        if (state.State.Tokens.TryGetValue(tokenId, out var token))
         {
-            await StageAuditAsync([Entry(action, tokenId, token.UserId, reason)]);
-            await PersistAsync();
+            // Told first, as in DeleteToken: while the index lists the token, a retried call tells the gateways again.
             await Events.PublishEnded([tokenId]);
+            await StageAuditAsync([Entry(action, tokenId, token.UserId, reason)]);
+            state.State.Tokens.Remove(tokenId);
+            await PersistAsync();
             await FlushAuditAsync();
         }
     }

@@ -25,7 +25,7 @@ public sealed partial class TokenGrain(
     private readonly SecretFailureLimiter failures = new(failureLimit.Value);
 
     /// <summary>Argon2 verifies running now, by secret (memory only, for their duration): a second request with the same secret waits for the first.</summary>
-    private readonly Dictionary<string, Task<SecretCheck>> verifying = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SharedVerify> verifying = new(StringComparer.Ordinal);
     private TokenValidation? valid;
 
     public async Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken)
@@ -43,8 +43,11 @@ public sealed partial class TokenGrain(
             return TokenValidation.Unknown;
         }
 
-        // The format's tag binds a secret to this id: one the cluster never issued for it costs no Argon2 here either.
-        if (formatKeys.Check(this.GetPrimaryKey(), secret) is not (SecretFormatVerdict.Valid or SecretFormatVerdict.Legacy))
+        // The format's tag binds a secret to this id: one the cluster never issued for it costs no Argon2 here either,
+        // and neither does an old-format secret for a token issued in the new format (it cannot be its secret).
+        var verdict = formatKeys.Check(this.GetPrimaryKey(), secret);
+        if (verdict is not (SecretFormatVerdict.Valid or SecretFormatVerdict.Legacy) ||
+            (verdict == SecretFormatVerdict.Legacy && token.TaggedSecret))
         {
             return TokenValidation.Invalid;
         }
@@ -59,10 +62,9 @@ public sealed partial class TokenGrain(
                     return TokenValidation.Locked(until);
                 }
 
-                running = StartVerify(token.SecretHash, secret, cancellationToken);
+                running = StartVerify(token.SecretHash, secret);
             }
 
-            // A caller that gives up stops waiting; a verify still queued for Argon2 is dropped with its first caller.
             var check = await running.WaitAsync(cancellationToken);
             if (check != SecretCheck.Match)
             {
@@ -84,31 +86,32 @@ public sealed partial class TokenGrain(
     }
 
     /// <summary>Starts one Argon2id verify, shared by every request with the same secret until it completes.</summary>
-    private Task<SecretCheck> StartVerify(string hash, string secret, CancellationToken cancellationToken)
+    private SharedVerify StartVerify(string hash, string secret)
     {
-        var running = hasher.VerifyAsync(hash, secret, cancellationToken);
-        verifying[secret] = running;
-        _ = SettleAsync(secret, running);
-        return running;
+        var shared = new SharedVerify(cancellation => hasher.VerifyAsync(hash, secret, cancellation));
+        verifying[secret] = shared;
+        _ = SettleAsync(secret, shared);
+        return shared;
     }
 
     /// <summary>Counts a wrong secret once per verify, however many requests shared it, and frees its slot.</summary>
-    private async Task SettleAsync(string secret, Task<SecretCheck> running)
+    private async Task SettleAsync(string secret, SharedVerify shared)
     {
         try
         {
-            if (await running == SecretCheck.Mismatch && failures.RecordFailure(time.GetUtcNow()) is { } lockedUntil)
+            if (await shared.Check == SecretCheck.Mismatch && failures.RecordFailure(time.GetUtcNow()) is { } lockedUntil)
             {
                 LogLocked(logger, this.GetPrimaryKey(), lockedUntil);
             }
         }
         catch (OperationCanceledException)
         {
-            // Its caller gave up before Argon2 ran: nothing was checked, nothing to count.
+            // Every caller gave up before Argon2 ran: nothing was checked, nothing to count.
         }
         finally
         {
             verifying.Remove(secret);
+            shared.Dispose();
         }
     }
 
@@ -191,7 +194,9 @@ public sealed partial class TokenGrain(
         }
 
         await Terminate(TokenEndReason.Revoked, reason);
-        // Ended here first, so it stopped validating before its organization hears of it.
+        // Ended here first, so it stopped validating before anyone hears of it; then gateways are told before this
+        // returns, even if telling its organization fails below (it tells them again, harmlessly).
+        await GrainFactory.GetGrain<ITokenEventHubGrain>(0).PublishEnded([this.GetPrimaryKey()]);
         await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId)
             .ForgetToken(this.GetPrimaryKey(), AuditAction.TokenRevoked, state.State.EndNote);
         return await Describe();

@@ -26,6 +26,9 @@ public sealed record TokenState
     /// <summary>The organization's revocation epoch when the token was issued (see <see cref="RevocationEpochs"/>).</summary>
     [Id(10)] public long Epoch { get; init; }
 
+    /// <summary>Issued as a <c>zp_</c> secret (false: a 43-character secret from before that format).</summary>
+    [Id(11)] public bool TaggedSecret { get; init; }
+
     public bool HasEnded => EndedAt is not null;
 
     /// <summary>Value equality, permissions compared by content (ImmutableArray's own equality is by reference).</summary>
@@ -50,5 +53,6 @@ public sealed record TokenState
         SecretHash = record.SecretHash,
         Permissions = record.Permissions,
         Epoch = record.Epoch,
+        TaggedSecret = record.TaggedSecret,
     };
 }

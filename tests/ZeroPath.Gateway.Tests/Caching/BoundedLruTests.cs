@@ -50,17 +50,20 @@ public class BoundedLruTests
     }
 
     [Fact]
-    public void Updating_an_entry_changes_its_value_but_not_its_recency()
+    public void Set_unless_keeps_an_entry_the_predicate_protects_and_replaces_others()
     {
-        var lru = new BoundedLru<string, int>(2);
-        lru.Set("a", 1);
-        lru.Set("b", 2);
+        var lru = new BoundedLru<string, int>(4);
+        lru.Set("kept", 1);
+        lru.Set("replaced", 2);
 
-        Assert.True(lru.TryUpdate("a", v => v + 100));
-        Assert.False(lru.TryUpdate("x", v => v + 100));
-        lru.Set("c", 3);
+        lru.SetUnless("kept", 10, existing => existing == 1);
+        lru.SetUnless("replaced", 20, existing => existing == 1);
+        lru.SetUnless("new", 30, existing => true);
 
-        Assert.Equal(["b", "c"], Present(lru, "a", "b", "c", "x"));
+        Assert.True(lru.TryGet("kept", out var kept));
+        Assert.True(lru.TryGet("replaced", out var replaced));
+        Assert.True(lru.TryGet("new", out var added));
+        Assert.Equal((1, 20, 30), (kept, replaced, added));
     }
 
     [Fact]

@@ -125,7 +125,7 @@ public class GatewayCacheTests(CacheFixture fixture) : IClassFixture<CacheFixtur
     }
 
     [Fact]
-    public async Task A_permission_change_is_what_the_next_cached_answer_carries()
+    public async Task A_permission_change_drops_the_cached_validation_and_the_next_answer_carries_it()
     {
         var (org, token) = await fixture.IssueAsync(["scans:read"]);
         using var probe = new AuthProbe(fixture.Gateway);
@@ -133,10 +133,10 @@ public class GatewayCacheTests(CacheFixture fixture) : IClassFixture<CacheFixtur
         using var before = await probe.ExpectAsync(Check, token.TokenId, token.Secret, HttpStatusCode.OK, "ok", "cache");
         Assert.Equal("scans:read", before.Headers.GetValues("X-ZeroPath-Permissions").Single());
 
-        // Returns once every subscribed gateway acknowledged the pushed change.
+        // Returns once every subscribed gateway acknowledged the pushed change (and dropped its cached validation).
         await org.SetMember("alice", ["scans:read", "vulns:write"]);
 
-        using var after = await probe.ExpectAsync(Check, token.TokenId, token.Secret, HttpStatusCode.OK, "ok", "cache");
+        using var after = await probe.ExpectAsync(Check, token.TokenId, token.Secret, HttpStatusCode.OK, "ok", "cluster");
         Assert.Equal("scans:read,vulns:write", after.Headers.GetValues("X-ZeroPath-Permissions").Single());
         using var proxied = await probe.ExpectAsync(Proxied, token.TokenId, token.Secret, HttpStatusCode.OK, "ok", "cache");
         Assert.Equal("scans:read,vulns:write", (await GatewayFixture.EchoAsync(proxied)).Headers["X-ZeroPath-Permissions"]);

@@ -67,6 +67,28 @@ public class TokenSecretHasherTests
         Assert.Equal(SecretCheck.Match, await hasher.VerifyAsync(hash, secret));
     }
 
+    [Fact]
+    public async Task A_queued_verify_whose_caller_gave_up_is_dropped_and_frees_its_place()
+    {
+        // One slot, one queue place, a verify costly enough (~0.3 s) to hold the slot while the second waits.
+        using var hasher = Hasher(new TokenHashingOptions { MemoryKiB = 65536, Iterations = 3, MaxConcurrentOperations = 1, MaxQueuedOperations = 1 });
+        var secret = ZeroPath.Testing.TestSettings.FormatKeys.NewSecret(Guid.NewGuid());
+        var hash = hasher.Hash(secret);
+        using var gaveUp = new CancellationTokenSource();
+
+        var running = hasher.VerifyAsync(hash, secret);
+        var queued = hasher.VerifyAsync(hash, secret, gaveUp.Token);
+        Assert.False(queued.IsCompleted);
+        await gaveUp.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        Assert.False(running.IsCompleted, "the cancelled verify ended before the running one: it never ran");
+        // Its queue place is free again: a third caller waits for the slot instead of answering Busy.
+        var third = hasher.VerifyAsync(hash, secret);
+        Assert.Equal(SecretCheck.Match, await running);
+        Assert.Equal(SecretCheck.Match, await third);
+    }
+
     [Theory]
     [InlineData(4, 1, 1, "MemoryKiB")]
     [InlineData(19456, 0, 1, "Iterations")]

@@ -69,6 +69,19 @@ public class TokenFailureLimitTests(NoExpiryTickClusterFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Old_format_secrets_for_a_new_format_token_are_refused_without_argon2_and_not_counted()
+    {
+        var (_, token) = await fixture.IssueAsync();
+
+        for (var i = 0; i < 3 * MaxFailures; i++)
+        {
+            Assert.Equal(TokenValidationOutcome.Invalid, (await fixture.ValidateAsync(token.TokenId, TestSettings.LegacySecret())).Outcome);
+        }
+
+        Assert.True((await fixture.ValidateAsync(token.TokenId, token.Secret)).IsValid);
+    }
+
+    [Fact]
     public async Task Secrets_the_format_refuses_are_not_counted()
     {
         var (_, token) = await fixture.IssueAsync();
