@@ -32,6 +32,7 @@ public static class TokenAuthenticationExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ValidationCache>();
         builder.Services.AddSingleton<RefusalCache>();
+        builder.Services.AddSingleton<LegacyLookupBudget>();
         builder.Services.AddSingleton<TokenAuthenticator>();
         builder.Services.AddSingleton<TokenEventFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenEventFeed>());

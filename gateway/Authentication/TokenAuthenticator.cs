@@ -7,7 +7,7 @@ namespace ZeroPath.Gateway.Authentication;
 
 /// <summary>
 /// Authenticates a request by its two token headers, deciding locally wherever it can: the secret's shape and checksum,
-/// ids known to be gone or locked, validations already made (the cache), and the secret's tag under the format keys.
+/// validations already made (the cache), ids known to be gone or locked, and the secret's tag under the format keys.
 /// Only what is left is one grain call. Never throws for anything a client can send.
 /// </summary>
 public sealed partial class TokenAuthenticator
@@ -16,6 +16,7 @@ public sealed partial class TokenAuthenticator
     private readonly SecretFormatKeyRing formatKeys;
     private readonly ValidationCache cache;
     private readonly RefusalCache refusals;
+    private readonly LegacyLookupBudget legacyLookups;
     private readonly TimeProvider time;
     private readonly ILogger<TokenAuthenticator> logger;
     private readonly Counter<long> decisions;
@@ -25,6 +26,7 @@ public sealed partial class TokenAuthenticator
         SecretFormatKeyRing formatKeys,
         ValidationCache cache,
         RefusalCache refusals,
+        LegacyLookupBudget legacyLookups,
         TimeProvider time,
         ILogger<TokenAuthenticator> logger,
         IMeterFactory meters)
@@ -33,6 +35,7 @@ public sealed partial class TokenAuthenticator
         this.formatKeys = formatKeys;
         this.cache = cache;
         this.refusals = refusals;
+        this.legacyLookups = legacyLookups;
         this.time = time;
         this.logger = logger;
         decisions = meters.Create(ZeroPathTelemetry.MeterName).CreateCounter<long>(
@@ -58,12 +61,8 @@ public sealed partial class TokenAuthenticator
         }
 
         var tokenId = credentials.TokenId;
-        if (refusals.IsGone(tokenId))
-        {
-            // Pushed to us as ended, or the cluster said no such token: no need to ask its grain.
-            return (AuthDecision.Fail(AuthFailure.InvalidToken), "refusals");
-        }
-
+        // The cache first: the hot path. An entry never outlives a pushed end (the push removes it), so a hit needs no
+        // look at the refusals.
         if (cache.Enabled)
         {
             switch (cache.Lookup(tokenId, credentials.Secret, out var cached))
@@ -79,9 +78,16 @@ public sealed partial class TokenAuthenticator
             }
         }
 
+        if (refusals.IsGone(tokenId))
+        {
+            // Pushed to us as ended, or the cluster said no such token: no need to ask its grain.
+            return (AuthDecision.Fail(AuthFailure.InvalidToken), "refusals");
+        }
+
         // Not a validation made before (the cache compares digests, which subsumes this): the tag proves the cluster
         // issued this secret for this id, or the request dies here without a cluster call or Argon2.
-        switch (formatKeys.Check(tokenId, credentials.Secret))
+        var verdict = formatKeys.Check(tokenId, credentials.Secret);
+        switch (verdict)
         {
             case SecretFormatVerdict.Valid:
             case SecretFormatVerdict.Legacy:
@@ -99,6 +105,13 @@ public sealed partial class TokenAuthenticator
         if (refusals.LockedUntil(tokenId) is { } lockedUntil)
         {
             return (AuthDecision.Locked(lockedUntil), "refusals");
+        }
+
+        // An old-format secret carries no tag, so any id with any 43 characters gets this far: such lookups share a
+        // budget, so a flood of them cannot turn into a flood of activations and storage reads.
+        if (verdict == SecretFormatVerdict.Legacy && !legacyLookups.TryAcquire())
+        {
+            return (AuthDecision.Fail(AuthFailure.ValidationBusy), "legacy_budget");
         }
 
         return (await AskClusterAsync(tokenId, credentials.Secret, request.HttpContext.RequestAborted), "cluster");

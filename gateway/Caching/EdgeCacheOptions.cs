@@ -38,8 +38,15 @@ public sealed class EdgeCacheOptions
     /// <summary>How long a token pushed as ended is refused locally (after that its grain answers, as always).</summary>
     public TimeSpan EndedIdTtl { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Cluster lookups per second for old-format (43-character) secrets the gateway could not decide itself; beyond it
+    /// such a request answers 503 <c>validation_busy</c>. 0: unbounded. See <see cref="LegacyLookupBudget"/>.
+    /// </summary>
+    public int LegacyLookupsPerSecond { get; set; } = 100;
+
     public void Validate(StartupSettings settings)
     {
+        settings.RequireRange(SectionName, nameof(LegacyLookupsPerSecond), LegacyLookupsPerSecond, 0, 1_000_000);
         settings.RequireRange(SectionName, nameof(MaxEntries), MaxEntries, 1, 10_000_000);
         settings.RequireRange(SectionName, nameof(MaxRefusedIds), MaxRefusedIds, 1, 10_000_000);
         RequireDuration(settings, nameof(MaxStaleness), MaxStaleness, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));

@@ -43,18 +43,24 @@ public sealed partial class TokenGrain(
             return TokenValidation.Unknown;
         }
 
-        // The format's tag binds a secret to this id: one the cluster never issued for it costs no Argon2 here either,
-        // and neither does an old-format secret for a token issued in the new format (it cannot be its secret).
-        var verdict = formatKeys.Check(this.GetPrimaryKey(), secret);
-        if (verdict is not (SecretFormatVerdict.Valid or SecretFormatVerdict.Legacy) ||
-            (verdict == SecretFormatVerdict.Legacy && token.TaggedSecret))
+        // The shape and checksum first (cheap, and it bounds the secret's length for the digest).
+        if (TokenSecretFormat.Classify(secret) == SecretShape.Malformed)
         {
             return TokenValidation.Invalid;
         }
 
-        // A secret this activation already verified passes even while wrong secrets have the token locked.
+        // A secret this activation already verified passes at once, even while wrong secrets have the token locked.
         if (!digest.Matches(secret))
         {
+            // The format's tag binds a secret to this id: one the cluster never issued for it costs no Argon2 here
+            // either, and neither does an old-format secret for a token issued in the new format (it cannot be its secret).
+            var verdict = formatKeys.Check(this.GetPrimaryKey(), secret);
+            if (verdict is not (SecretFormatVerdict.Valid or SecretFormatVerdict.Legacy) ||
+                (verdict == SecretFormatVerdict.Legacy && token.TaggedSecret))
+            {
+                return TokenValidation.Invalid;
+            }
+
             if (!verifying.TryGetValue(secret, out var running))
             {
                 if (failures.LockedUntil(time.GetUtcNow(), verifying.Count) is { } until)
