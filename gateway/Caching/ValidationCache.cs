@@ -24,11 +24,11 @@ public enum CacheLookup
 /// the later of when it was made and when the push channel was last confirmed complete, and never longer than
 /// <see cref="EdgeCacheOptions.MaxAge"/>; after that it is checked with the cluster again.
 /// </summary>
-public sealed class ValidationCache
+public sealed class ValidationCache : IDisposable
 {
-    private const int DigestBytes = 32;
+    private const int DigestBytes = SecretDigester.Length;
 
-    private readonly byte[] digestKey = RandomNumberGenerator.GetBytes(DigestBytes);
+    private readonly SecretDigester digester = new();
     private readonly BoundedLru<Guid, Entry> entries;
     private readonly TimeProvider time;
     private readonly long maxStaleness;
@@ -155,14 +155,9 @@ public sealed class ValidationCache
         return now - freshest <= maxStaleness;
     }
 
-    private void Digest(ReadOnlySpan<char> secret, Span<byte> destination)
-    {
-        // Callers pass only well-formed (ASCII, bounded) secrets, so the encoded form fits on the stack.
-        Span<byte> ascii = stackalloc byte[TokenSecretFormat.MaxLength];
-        var length = Encoding.ASCII.GetBytes(secret, ascii);
-        HMACSHA256.HashData(digestKey, ascii[..length], destination);
-        CryptographicOperations.ZeroMemory(ascii);
-    }
+    private void Digest(ReadOnlySpan<char> secret, Span<byte> destination) => digester.Compute(secret, destination);
+
+    public void Dispose() => digester.Dispose();
 
     private static void InterlockedMax(ref long location, long value)
     {

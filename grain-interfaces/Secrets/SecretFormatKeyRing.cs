@@ -37,7 +37,8 @@ public sealed class SecretFormatKeyRing
 {
     private const int MacInputLength = 16 + TokenSecretFormat.KeyIdLength + TokenSecretFormat.RandomLength;
 
-    private readonly FrozenDictionary<string, byte[]> keys;
+    /// <summary>Per key, one reusable HMAC per thread (a one-shot HMAC repeats the key set-up on every call).</summary>
+    private readonly FrozenDictionary<string, ThreadLocal<IncrementalHash>> keys;
 
     public SecretFormatKeyRing(IReadOnlyDictionary<string, byte[]> keys, string? currentKeyId, bool acceptLegacySecrets)
     {
@@ -54,7 +55,14 @@ public sealed class SecretFormatKeyRing
             throw new ArgumentException($"The current key id '{currentKeyId}' names no key.", nameof(currentKeyId));
         }
 
-        this.keys = keys.ToFrozenDictionary(k => k.Key, k => k.Value.ToArray(), StringComparer.Ordinal);
+        this.keys = keys.ToFrozenDictionary(
+            k => k.Key,
+            k =>
+            {
+                var key = k.Value.ToArray();
+                return new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key));
+            },
+            StringComparer.Ordinal);
         CurrentKeyId = currentKeyId;
         AcceptsLegacySecrets = acceptLegacySecrets;
     }
@@ -115,7 +123,7 @@ public sealed class SecretFormatKeyRing
     }
 
     /// <summary>First 64 bits of HMAC-SHA256(key, token id as 16 big-endian bytes ‖ ASCII key id and random part), in base62.</summary>
-    private static void WriteTag(byte[] key, Guid tokenId, ReadOnlySpan<char> keyIdAndRandom, Span<char> destination)
+    private static void WriteTag(ThreadLocal<IncrementalHash> key, Guid tokenId, ReadOnlySpan<char> keyIdAndRandom, Span<char> destination)
     {
         Span<byte> message = stackalloc byte[MacInputLength];
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
@@ -123,7 +131,9 @@ public sealed class SecretFormatKeyRing
         {
             tokenId.TryWriteBytes(message, bigEndian: true, out _);
             Encoding.ASCII.GetBytes(keyIdAndRandom, message[16..]);
-            HMACSHA256.HashData(key, message, mac);
+            var hmac = key.Value!;
+            hmac.AppendData(message);
+            hmac.GetHashAndReset(mac);
             TokenSecretFormat.WriteBase62(BinaryPrimitives.ReadUInt64BigEndian(mac), destination);
         }
         finally

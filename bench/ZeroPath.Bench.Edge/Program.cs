@@ -1,0 +1,63 @@
+using System.Text.Json;
+using ZeroPath.Bench.Edge;
+
+// The edge benchmark's driver; bench.sh starts every process and calls it once per phase:
+//   load    scenarios (a)-(g) on a silo with cheap Argon2        -> results/load.json
+//   cold    scenario (i) after the silo restarted with production Argon2 -> results/cold.json
+//   report  docs/benchmarks.md and results/summary.json, and prints the summary
+if (args.Length == 0 || args[0] is not ("load" or "cold" or "report"))
+{
+    Console.Error.WriteLine("usage: ZeroPath.Bench.Edge load|cold|report --Name=value ... (see bench.sh)");
+    return 2;
+}
+
+var settings = BenchSettings.Parse(args.Skip(1));
+AppDomain.CurrentDomain.ProcessExit += (_, _) => WrkRunner.KillAll();
+Directory.CreateDirectory(settings.Results);
+var loadFile = Path.Combine(settings.Results, "load.json");
+var coldFile = Path.Combine(settings.Results, "cold.json");
+try
+{
+    switch (args[0])
+    {
+        case "load":
+            await WriteAsync(loadFile, await new LoadPhase(settings).RunAsync());
+            break;
+        case "cold":
+            await WriteAsync(coldFile, await new ColdPhase(settings).RunAsync());
+            break;
+        default:
+            var load = await ReadAsync<LoadResults>(loadFile) ?? throw new InvalidOperationException($"{loadFile} is missing: run the load phase first.");
+            var cold = File.Exists(coldFile) ? await ReadAsync<ColdResult>(coldFile) : null;
+            var memoryFile = Path.Combine(settings.Results, "memory.json");
+            var memory = File.Exists(memoryFile) ? await ReadAsync<MemoryResult>(memoryFile) : null;
+            var commandsFile = Path.Combine(settings.Results, "commands.txt");
+            var commands = File.Exists(commandsFile) ? await File.ReadAllLinesAsync(commandsFile) : [];
+            TimeSpan? elapsed = settings.ElapsedSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
+            var report = new Report(load, cold, memory, commands, elapsed, MachineInfo.LoadAverage(), settings.ForeignCpu);
+            Directory.CreateDirectory(Path.GetDirectoryName(settings.ReportPath)!);
+            await File.WriteAllTextAsync(settings.ReportPath, report.Markdown());
+            var summary = JsonSerializer.Serialize(report.Summary(), Report.SummaryJson);
+            await File.WriteAllTextAsync(Path.Combine(settings.Results, "summary.json"), summary + "\n");
+            Console.WriteLine(summary);
+            break;
+    }
+
+    return 0;
+}
+finally
+{
+    WrkRunner.KillAll();
+}
+
+static async Task WriteAsync<T>(string path, T value)
+{
+    await using var file = File.Create(path);
+    await JsonSerializer.SerializeAsync(file, value, Report.SummaryJson);
+}
+
+static async Task<T?> ReadAsync<T>(string path)
+{
+    await using var file = File.OpenRead(path);
+    return await JsonSerializer.DeserializeAsync<T>(file, Report.SummaryJson);
+}
