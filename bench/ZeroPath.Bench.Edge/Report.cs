@@ -73,7 +73,8 @@ internal sealed class Report(LoadResults load, ColdResult? cold, MemoryResult? m
         md.AppendLine("# Edge benchmarks").AppendLine();
         md.AppendLine("`./bench.sh` measures the public edge on one machine. Every process runs side by side on the same cores, and");
         md.AppendLine("each figure is compared with a baseline measured the same way in the same run: **the ratios are what to compare**;");
-        md.AppendLine("absolute figures depend on the machine and on wrk sharing its cores with the processes it measures.").AppendLine();
+        md.AppendLine("absolute figures depend on the machine and on wrk sharing its cores with the processes it measures. Ratios move");
+        md.AppendLine("by about ±0.05 from run to run. What bounds each figure, profiled: [performance.md](performance.md).").AppendLine();
         md.AppendLine("What runs, all on loopback: redis-server and Azurite; 1 silo; 2 gateways with the validation cache (the default)");
         md.AppendLine("and 1 with `--ZeroPath:Gateway:Cache:Enabled=false`; the demo upstream (`tools/demo-upstream`); two comparison");
         md.AppendLine("services, **RedisEdge** (`bench/ZeroPath.Bench.RedisEdge`: SHA-256 of the secret and one `HMGET` in its own");

@@ -42,7 +42,7 @@ public sealed class EdgeCacheOptions
     /// Cluster lookups per second for old-format (43-character) secrets the gateway could not decide itself; beyond it
     /// such a request answers 503 <c>validation_busy</c>. 0: unbounded. See <see cref="LegacyLookupBudget"/>.
     /// </summary>
-    public int LegacyLookupsPerSecond { get; set; } = 100;
+    public int LegacyLookupsPerSecond { get; set; } = 50;
 
     public void Validate(StartupSettings settings)
     {
