@@ -107,11 +107,20 @@ public sealed partial class TokenAuthenticator
             return (AuthDecision.Locked(lockedUntil), "refusals");
         }
 
-        // An old-format secret carries no tag, so any id with any 43 characters gets this far: such lookups share a
-        // budget, so a flood of them cannot turn into a flood of activations and storage reads.
-        if (verdict == SecretFormatVerdict.Legacy && !legacyLookups.TryAcquire())
+        // An old-format secret carries no tag, so any id with any 43 characters gets this far. For a token cached with a
+        // zp_ secret it cannot be right; other lookups share a budget, so a flood of them cannot turn into a flood of
+        // activations and storage reads.
+        if (verdict == SecretFormatVerdict.Legacy)
         {
-            return (AuthDecision.Fail(AuthFailure.ValidationBusy), "legacy_budget");
+            if (cache.Enabled && cache.HasTaggedSecret(tokenId))
+            {
+                return (AuthDecision.Fail(AuthFailure.InvalidToken), "cache");
+            }
+
+            if (!legacyLookups.TryAcquire())
+            {
+                return (AuthDecision.Fail(AuthFailure.ValidationBusy), "legacy_budget");
+            }
         }
 
         return (await AskClusterAsync(tokenId, credentials.Secret, request.HttpContext.RequestAborted), "cluster");

@@ -89,6 +89,9 @@ public sealed class ValidationCache : IDisposable
         return CacheLookup.Hit;
     }
 
+    /// <summary>True when a cached validation shows this token's secret is in the <c>zp_</c> format.</summary>
+    public bool HasTaggedSecret(Guid tokenId) => entries.TryGet(tokenId, out var entry) && entry.TaggedSecret;
+
     /// <summary>
     /// Keeps a validation the cluster answered, unless an event arrived while the grain call was under way (the answer
     /// may predate it). Checked again after it is added, so an event that arrives meanwhile removes it: events first
@@ -103,7 +106,7 @@ public sealed class ValidationCache : IDisposable
 
         var digest = new byte[DigestBytes];
         Digest(secret, digest);
-        var entry = new Entry(digest, identity, before.Timestamp);
+        var entry = new Entry(digest, identity, before.Timestamp, TokenSecretFormat.Classify(secret) == SecretShape.Current);
         entries.Set(tokenId, entry);
         if (Interlocked.Read(ref eventsReceived) != before.EventsReceived)
         {
@@ -178,8 +181,11 @@ public sealed class ValidationCache : IDisposable
     public readonly record struct Snapshot(long Timestamp, long EventsReceived);
 
     /// <summary>Reference equality (a class, not a record), so a late clean-up removes only the entry it added.</summary>
-    private sealed class Entry(byte[] secretDigest, AuthenticatedToken identity, long validatedAt)
+    private sealed class Entry(byte[] secretDigest, AuthenticatedToken identity, long validatedAt, bool taggedSecret)
     {
+        /// <summary>The validated secret was a <c>zp_</c> secret: an old-format secret can never be this token's.</summary>
+        public bool TaggedSecret { get; } = taggedSecret;
+
         public byte[] SecretDigest { get; } = secretDigest;
         public AuthenticatedToken Identity { get; } = identity;
         public long ValidatedAt { get; } = validatedAt;

@@ -1,4 +1,5 @@
 using System.Net;
+using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Tests.Caching;
@@ -54,6 +55,19 @@ public class GatewayCacheTests(CacheFixture fixture) : IClassFixture<CacheFixtur
         }
 
         await probe.ExpectAsync(Check, token.TokenId, token.Secret, HttpStatusCode.OK, "ok", "cache");
+    }
+
+    [Fact]
+    public async Task An_old_format_secret_for_a_token_cached_with_a_zp_secret_is_refused_without_the_cluster()
+    {
+        var (_, token) = await fixture.IssueAsync();
+        using var probe = new AuthProbe(fixture.Gateway);
+        await probe.ExpectAsync(Check, token.TokenId, token.Secret, HttpStatusCode.OK, "ok", "cluster");
+
+        for (var i = 0; i < 3; i++)
+        {
+            await probe.ExpectAsync(Check, token.TokenId, TestSettings.LegacySecret(), HttpStatusCode.Unauthorized, "invalid_token", "cache");
+        }
     }
 
     [Fact]

@@ -195,6 +195,20 @@ public class ValidationCacheTests
     }
 
     [Fact]
+    public void A_cached_zp_secret_shows_an_old_format_secret_cannot_be_the_tokens()
+    {
+        var cache = NewCache();
+        var token = NewToken();
+        var legacyId = Guid.NewGuid();
+        Store(cache, token);
+        cache.Store(legacyId, TestSettings.LegacySecret(), new AuthenticatedToken(legacyId, "org", "alice", [], time.GetUtcNow().AddDays(1)), cache.Begin());
+
+        Assert.True(cache.HasTaggedSecret(token.Id));
+        Assert.False(cache.HasTaggedSecret(legacyId));
+        Assert.False(cache.HasTaggedSecret(Guid.NewGuid()));
+    }
+
+    [Fact]
     public void A_pushed_change_drops_only_the_named_tokens()
     {
         var cache = NewCache();
