@@ -120,21 +120,6 @@ server_pids=()  # redis-server (x2) and Azurite: stopped last
 silo_pid=""
 driver_pid=""
 
-stop_group() { # signal seconds pids...: the signal, then SIGKILL whatever still runs after the grace period
-  local signal="$1" grace="$2"
-  shift 2
-  [ $# -gt 0 ] || return 0
-  kill "-$signal" "$@" 2>/dev/null || true
-  for _ in $(seq 1 $((grace * 5))); do
-    local alive=0
-    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" -eq 0 ] && break
-    sleep 0.2
-  done
-  kill -9 "$@" 2>/dev/null || true
-  wait "$@" 2>/dev/null || true
-}
-
 cleanup() {
   trap - INT TERM EXIT
   if [ -n "$driver_pid" ] && kill -0 "$driver_pid" 2>/dev/null; then

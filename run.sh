@@ -67,21 +67,6 @@ pids=()         # everything, for the liveness checks
 app_pids=()     # silos, gateways, upstream: stopped first, while membership and storage are still there
 server_pids=()  # redis-server and Azurite: stopped last
 
-stop_group() { # signal seconds pids...: the signal, then SIGKILL whatever is still running after the grace period
-  local signal="$1" grace="$2"
-  shift 2
-  [ $# -gt 0 ] || return 0
-  kill "-$signal" "$@" 2>/dev/null || true
-  for _ in $(seq 1 $((grace * 5))); do
-    local alive=0
-    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" -eq 0 ] && break
-    sleep 0.2
-  done
-  kill -9 "$@" 2>/dev/null || true
-  wait "$@" 2>/dev/null || true
-}
-
 stop() {
   trap - INT TERM EXIT
   if [ "${#pids[@]}" -gt 0 ]; then

@@ -31,6 +31,22 @@ wait_for_port() { # port name log
   return 1
 }
 
+# stop_group SIGNAL SECONDS PIDS...: the signal, then SIGKILL whatever is still running after the grace period.
+stop_group() {
+  local signal="$1" grace="$2"
+  shift 2
+  [ $# -gt 0 ] || return 0
+  kill "-$signal" "$@" 2>/dev/null || true
+  for _ in $(seq 1 $((grace * 5))); do
+    local alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.2
+  done
+  kill -9 "$@" 2>/dev/null || true
+  wait "$@" 2>/dev/null || true
+}
+
 # Both start a direct child of the calling shell (so it can be waited for) and leave its pid in $started_pid.
 
 # start_redis PORT DATA_DIR LOG: append-only persistence on, so membership survives a restart (dotnet/orleans #7784).
