@@ -86,7 +86,7 @@ public sealed partial class TokenAuthenticator
 
         // Not a validation made before (the cache compares digests, which subsumes this): the tag proves the cluster
         // issued this secret for this id, or the request dies here without a cluster call or Argon2.
-        var verdict = formatKeys.Check(tokenId, credentials.Secret);
+        var verdict = formatKeys.Check(tokenId, credentials.Secret, credentials.Shape);
         switch (verdict)
         {
             case SecretFormatVerdict.Valid:

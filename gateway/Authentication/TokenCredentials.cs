@@ -3,8 +3,11 @@ using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Authentication;
 
-/// <summary>The two credential headers, checked for shape before anything leaves the process.</summary>
-public readonly record struct TokenCredentials(Guid TokenId, string Secret)
+/// <summary>
+/// The two credential headers, checked for shape before anything leaves the process; <see cref="Shape"/> is the secret's
+/// (checksum included), judged once here for the rest of the request.
+/// </summary>
+public readonly record struct TokenCredentials(Guid TokenId, string Secret, SecretShape Shape)
 {
     public static AuthFailure TryParse(IHeaderDictionary headers, out TokenCredentials credentials)
     {
@@ -23,12 +26,13 @@ public readonly record struct TokenCredentials(Guid TokenId, string Secret)
             return AuthFailure.MalformedCredentials;
         }
 
-        if (!TokenIdFormat.TryParse(id, out var tokenId) || !TokenSecretFormat.IsWellFormed(secret))
+        var shape = TokenSecretFormat.Classify(secret);
+        if (!TokenIdFormat.TryParse(id, out var tokenId) || shape == SecretShape.Malformed)
         {
             return AuthFailure.MalformedCredentials;
         }
 
-        credentials = new TokenCredentials(tokenId, secret);
+        credentials = new TokenCredentials(tokenId, secret, shape);
         return AuthFailure.None;
     }
 

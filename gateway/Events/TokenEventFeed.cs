@@ -31,9 +31,6 @@ public sealed partial class TokenEventFeed(
     /// <summary>Completes once the first subscription succeeded.</summary>
     public Task Subscribed => subscribed.Task;
 
-    /// <summary>How many times events were found missing and every cached validation was sent back to the cluster.</summary>
-    public int GapsDetected { get; private set; }
-
     public bool HasEnded(Guid tokenId) => refusals.IsGone(tokenId);
 
     public Task TokensEnded(TokenEventPosition position, ImmutableArray<Guid> tokenIds)
@@ -101,7 +98,6 @@ public sealed partial class TokenEventFeed(
             check = events.Check(hub);
             if (check == StreamCheck.Behind)
             {
-                GapsDetected++;
                 LogGap(logger);
             }
         }

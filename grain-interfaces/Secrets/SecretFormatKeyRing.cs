@@ -72,8 +72,6 @@ public sealed class SecretFormatKeyRing
 
     public bool AcceptsLegacySecrets { get; }
 
-    public IReadOnlyCollection<string> KeyIds => keys.Keys;
-
     /// <summary>A new secret for <paramref name="tokenId"/> under the current key.</summary>
     public string NewSecret(Guid tokenId)
     {
@@ -94,9 +92,13 @@ public sealed class SecretFormatKeyRing
         }
     }
 
-    public SecretFormatVerdict Check(Guid tokenId, ReadOnlySpan<char> secret)
+    public SecretFormatVerdict Check(Guid tokenId, ReadOnlySpan<char> secret) =>
+        Check(tokenId, secret, TokenSecretFormat.Classify(secret));
+
+    /// <summary>The same, for a caller that already has <paramref name="shape"/> from <see cref="TokenSecretFormat.Classify"/>.</summary>
+    public SecretFormatVerdict Check(Guid tokenId, ReadOnlySpan<char> secret, SecretShape shape)
     {
-        switch (TokenSecretFormat.Classify(secret))
+        switch (shape)
         {
             case SecretShape.Malformed:
                 return SecretFormatVerdict.Malformed;
@@ -105,7 +107,7 @@ public sealed class SecretFormatKeyRing
             case SecretShape.Current:
                 break;
             default:
-                throw new ArgumentOutOfRangeException(nameof(secret));
+                throw new ArgumentOutOfRangeException(nameof(shape));
         }
 
         var keyId = secret.Slice(TokenSecretFormat.KeyIdStart, TokenSecretFormat.KeyIdLength);

@@ -44,7 +44,8 @@ public sealed partial class TokenGrain(
         }
 
         // The shape and checksum first (cheap, and it bounds the secret's length for the digest).
-        if (TokenSecretFormat.Classify(secret) == SecretShape.Malformed)
+        var shape = TokenSecretFormat.Classify(secret);
+        if (shape == SecretShape.Malformed)
         {
             return TokenValidation.Invalid;
         }
@@ -54,7 +55,7 @@ public sealed partial class TokenGrain(
         {
             // The format's tag binds a secret to this id: one the cluster never issued for it costs no Argon2 here
             // either, and neither does an old-format secret for a token issued in the new format (it cannot be its secret).
-            var verdict = formatKeys.Check(this.GetPrimaryKey(), secret);
+            var verdict = formatKeys.Check(this.GetPrimaryKey(), secret, shape);
             if (verdict is not (SecretFormatVerdict.Valid or SecretFormatVerdict.Legacy) ||
                 (verdict == SecretFormatVerdict.Legacy && token.TaggedSecret))
             {
@@ -268,7 +269,7 @@ public sealed partial class TokenGrain(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Token {TokenId} locked until {LockedUntil:O}: too many wrong secrets")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Token {TokenId} locked until {LockedUntil:O}: too many failed validations")]
     private static partial void LogLocked(ILogger logger, Guid tokenId, DateTimeOffset lockedUntil);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to re-initialize existing token {TokenId} with a different record")]
