@@ -34,6 +34,7 @@ done
 
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is required; see global.json for the version."
 command -v curl >/dev/null 2>&1 || { say "==> installing curl"; apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
+command -v openssl >/dev/null 2>&1 || { say "==> installing openssl"; apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
 ensure_servers_installed
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -44,20 +45,27 @@ for port in "${ports[@]}"; do
   port_in_use "$port" && die "port $port on 127.0.0.1 is already in use; stop whatever holds it (an earlier ./run.sh?) and retry."
 done
 
-if [ -z "${ZP_ADMIN_KEY:-}" ]; then
-  ZP_ADMIN_KEY="$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')"
+# The admin key goes to the silos only (not exported: gateways and the upstream never see it), and is printed only
+# when this script made it.
+admin_key="${ZP_ADMIN_KEY:-}"
+unset ZP_ADMIN_KEY
+if [ -z "$admin_key" ]; then
+  admin_key="$(random_password)"
   generated_key=1
 fi
-export ZP_ADMIN_KEY
 
-# The secret format key (checksum and tag of every issued secret): made once and kept in .run/ with the tokens, since
-# secrets issued under it stop validating without it. Handed to silos and gateways only, in the environment, not argv.
+# Secrets kept in .run/ (mode 600) with the tokens, handed to processes in the environment, never in argv:
+# - the secret format key (checksum and tag of every issued secret; secrets issued under it stop validating without
+#   it): silos and gateways;
+# - the cluster call key (proves a grain call came from a silo): silos only;
+# - the Redis password: redis-server, silos and gateways;
+# - the cluster plane's CA and certificates (mutual TLS between silos and from gateways): .run/tls/.
 mkdir -p "$state"
-format_key_file="$state/secret-format-key"
-if [ ! -s "$format_key_file" ]; then
-  (umask 077 && head -c 32 /dev/urandom | base64 >"$format_key_file")
-fi
-format_key="$(cat "$format_key_file")"
+format_key="$(keep_secret "$state/secret-format-key" random_key)"
+call_key="$(keep_secret "$state/cluster-call-key" random_key)"
+redis_password="$(keep_secret "$state/redis-password" random_password)"
+tls="$state/tls"
+deploy/tls/make-cluster-certs.sh "$tls"
 
 say "==> building ($configuration)"
 dotnet build ZeroPath.Orleans.sln -c "$configuration" -v quiet -nologo >/dev/null || dotnet build ZeroPath.Orleans.sln -c "$configuration"
@@ -101,7 +109,7 @@ wait_ok() { # name url
 }
 
 say "==> starting redis-server and Azurite (data in .run/)"
-start_redis 6379 "$state/redis" "$logs/redis.log"
+start_redis 6379 "$state/redis" "$logs/redis.log" "$redis_password"
 pids+=("$started_pid")
 server_pids+=("$started_pid")
 start_azurite 10002 "$state/azurite" "$logs/azurite.log"
@@ -113,12 +121,15 @@ wait_for_port 10002 Azurite "$logs/azurite.log"
 # A new cluster id each run: membership rows of a killed earlier run cannot confuse this one. State and reminders are
 # keyed by the service id, which stays, so tokens survive restarts.
 cluster_id="local-$(date +%s)"
-cluster=(--ZeroPath:Cluster:ClusterId="$cluster_id" --ZeroPath:Cluster:Redis=127.0.0.1:6379)
+cluster=(--ZeroPath:Cluster:ClusterId="$cluster_id" --ZeroPath:Cluster:Redis=127.0.0.1:6379
+  --ZeroPath:Cluster:Tls:CaCertificatePath="$tls/ca.pem")
 
 say "==> starting $silos silo(s), $gateways gateway(s) and the demo upstream (logs in .run/logs/)"
 for ((i = 0; i < silos; i++)); do
   ZeroPath__SecretFormat__CurrentKeyId=l1 ZeroPath__SecretFormat__Keys__l1="$format_key" \
+    ZeroPath__Cluster__CallKey="$call_key" ZP_ADMIN_KEY="$admin_key" ZeroPath__Cluster__RedisPassword="$redis_password" \
     start_app "silo-$i" silo ZeroPath.Silo "${cluster[@]}" \
+    --ZeroPath:Cluster:Tls:CertificatePath="$tls/silo.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/silo.key" \
     --Urls="http://127.0.0.1:$((8081 + 2 * i))" --ZeroPath:Silo:SiloName="silo-$i" \
     --ZeroPath:Silo:SiloPort=$((11111 + i)) --ZeroPath:Silo:GatewayPort=$((30000 + i)) \
     --ZeroPath:Storage:ConnectionString="$(azurite_connection 10002)"
@@ -126,7 +137,10 @@ done
 start_app upstream tools/demo-upstream ZeroPath.DemoUpstream
 for ((i = 0; i < silos; i++)); do wait_ok "silo-$i" "http://127.0.0.1:$((8081 + 2 * i))/readyz"; done
 for ((j = 0; j < gateways; j++)); do
-  ZeroPath__SecretFormat__Keys__l1="$format_key" start_app "gateway-$j" gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$((8080 + 2 * j))"
+  ZeroPath__SecretFormat__Keys__l1="$format_key" ZeroPath__Cluster__RedisPassword="$redis_password" \
+    start_app "gateway-$j" gateway ZeroPath.Gateway "${cluster[@]}" \
+    --ZeroPath:Cluster:Tls:CertificatePath="$tls/gateway.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/gateway.key" \
+    --Urls="http://127.0.0.1:$((8080 + 2 * j))"
 done
 wait_ok upstream http://127.0.0.1:9090/
 for ((j = 0; j < gateways; j++)); do wait_ok "gateway-$j" "http://127.0.0.1:$((8080 + 2 * j))/readyz"; done
@@ -137,14 +151,17 @@ for ((j = 0; j < gateways; j++)); do say "  gateway $j    http://127.0.0.1:$((80
 for ((i = 0; i < silos; i++)); do say "  silo $i       http://127.0.0.1:$((8081 + 2 * i))   (admin API /admin/v1/**, needs the admin key)"; done
 say "  upstream     http://127.0.0.1:9090   (demo: echoes method, path and headers)"
 say "  redis        127.0.0.1:6379          Azurite table service 127.0.0.1:10002 (data in .run/)"
+say "  cluster      mutual TLS (certificates in .run/tls/); Redis password in .run/redis-password"
 if [ -n "${generated_key:-}" ]; then
-  say "  admin key    generated for this run (set ZP_ADMIN_KEY to choose your own)"
+  say "  admin key    generated for this run (set ZP_ADMIN_KEY to choose your own):"
+  say ""
+  say "  export ZP_ADMIN_KEY='$admin_key'"
+else
+  say "  admin key    yours, from ZP_ADMIN_KEY (export it in the other shell too)"
 fi
 cat <<INFO
 
-Try it (in another shell):
-
-  export ZP_ADMIN_KEY='$ZP_ADMIN_KEY'
+Try it (in another shell, with ZP_ADMIN_KEY set):
 
   # 1. make alice a member of organization acme
   curl -s -X PUT http://127.0.0.1:8081/admin/v1/orgs/acme/members/alice \\

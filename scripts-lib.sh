@@ -49,11 +49,29 @@ stop_group() {
 
 # Both start a direct child of the calling shell (so it can be waited for) and leave its pid in $started_pid.
 
-# start_redis PORT DATA_DIR LOG: append-only persistence on, so membership survives a restart (dotnet/orleans #7784).
+# start_redis PORT DATA_DIR LOG [PASSWORD]: append-only persistence on, so membership survives a restart
+# (dotnet/orleans #7784). A password goes into a mode-600 config file in DATA_DIR, never on the command line.
 start_redis() {
   mkdir -p "$2"
-  redis-server --port "$1" --bind 127.0.0.1 --dir "$2" --appendonly yes --save "" >"$3" 2>&1 &
+  local conf="$2/redis.conf"
+  (umask 077 && : >"$conf")
+  if [ -n "${4:-}" ]; then
+    printf 'requirepass %s\n' "$4" >"$conf"
+  fi
+  redis-server "$conf" --port "$1" --bind 127.0.0.1 --dir "$2" --appendonly yes --save "" >"$3" 2>&1 &
   started_pid=$!
+}
+
+# Random secrets: a key is base64 of 32 bytes; a password avoids characters that need quoting in a connection string.
+random_key() { head -c 32 /dev/urandom | base64; }
+random_password() { head -c 24 /dev/urandom | base64 | tr -d '/+=\n'; }
+
+# keep_secret FILE GENERATOR: the secret kept in FILE (mode 600), made by GENERATOR on first use. Prints it.
+keep_secret() {
+  if [ ! -s "$1" ]; then
+    (umask 077 && "$2" >"$1")
+  fi
+  cat "$1"
 }
 
 # start_azurite PORT DATA_DIR LOG: the table service only; Orleans uses nothing else here.

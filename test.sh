@@ -33,16 +33,20 @@ dotnet build ZeroPath.Orleans.sln -c "$configuration" --no-restore
 echo "==> format check"
 dotnet format ZeroPath.Orleans.sln --verify-no-changes --no-restore
 ensure_servers_installed
+# openssl: the cluster-certificate script (deploy/tls) is tested as run.sh uses it.
+command -v openssl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
 echo "==> starting redis-server and Azurite on free loopback ports"
 redis_port=$(free_port)
 azurite_port=$(free_port)
-start_redis "$redis_port" "$results/redis" "$results/redis.log"
+# Membership Redis wants a password, as in ./run.sh and production: every integration test authenticates.
+redis_password="$(random_password)"
+start_redis "$redis_port" "$results/redis" "$results/redis.log" "$redis_password"
 server_pids+=("$started_pid")
 start_azurite "$azurite_port" "$results/azurite" "$results/azurite.log"
 server_pids+=("$started_pid")
 wait_for_port "$redis_port" redis-server "$results/redis.log"
 wait_for_port "$azurite_port" Azurite "$results/azurite.log"
-export ZP_TEST_REDIS="127.0.0.1:$redis_port,abortConnect=false"
+export ZP_TEST_REDIS="127.0.0.1:$redis_port,password=$redis_password,abortConnect=false"
 ZP_TEST_STORAGE="$(azurite_connection "$azurite_port")"
 export ZP_TEST_STORAGE
 

@@ -48,5 +48,6 @@ public interface IOrganizationGrain : IGrainWithStringKey
 public interface IClusterPingGrain : IGrainWithIntegerKey
 {
     [Alias("ping")]
+    [EdgeCallable]
     Task Ping();
 }

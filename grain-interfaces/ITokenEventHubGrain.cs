@@ -40,9 +40,11 @@ public interface ITokenEventHubGrain : IGrainWithIntegerKey
 {
     /// <summary>Subscribes or renews; returns the position of the last event published (sequence 0: none yet).</summary>
     [Alias("subscribe")]
+    [EdgeCallable]
     Task<TokenEventPosition> Subscribe(ITokenEventObserver observer);
 
     [Alias("unsubscribe")]
+    [EdgeCallable]
     Task Unsubscribe(ITokenEventObserver observer);
 
     /// <summary>Tells every subscribed gateway and waits (bounded) for each to acknowledge.</summary>

@@ -13,6 +13,7 @@ public interface ITokenGrain : IGrainWithGuidKey
     /// </summary>
     [ReadOnly]
     [Alias("validate")]
+    [EdgeCallable]
     Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken = default);
 
     /// <summary>True while the token is stored and has not ended (expired tokens included).</summary>

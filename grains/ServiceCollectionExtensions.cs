@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using ZeroPath.Grains.Revocations;
 using ZeroPath.Grains.Secrets;
+using ZeroPath.Grains.Security;
 using ZeroPath.Grains.Tokens;
 using ZeroPath.Tokens;
 
@@ -34,14 +35,38 @@ public static class ServiceCollectionExtensions
             var problems = format.Problems(issuing: true).Select(p => $"{SecretFormatOptions.SectionName}:{p.Key} {p.Problem}").ToList();
             return problems.Count == 0
                 ? format.ToKeyRing(issuing: true)
-                : throw new InvalidOperationException("Invalid configuration:" + Environment.NewLine + "  - " + string.Join(Environment.NewLine + "  - ", problems));
+                : throw InvalidConfiguration(problems);
         });
+        // Least privilege on the cluster plane: calls to the cluster's grains need a proof made with the call key.
+        services.AddClusterCallProof(configuration);
+        services.AddSingleton<IIncomingGrainCallFilter, ClusterCallGate>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RevocationEpochCache>();
         services.AddGrainService<RevocationEpochService>();
         services.TryAddSingleton<IRevocationEpochServiceClient, RevocationEpochServiceClient>();
         return services;
     }
+
+    /// <summary>
+    /// Signs this process's calls to the cluster's grains with the call key (<c>ZeroPath:Cluster:CallKey</c>). Silos get
+    /// it with <see cref="AddZeroPathGrains"/>; a trusted tool or test client may add it; an edge gateway never has it.
+    /// </summary>
+    public static IServiceCollection AddClusterCallProof(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(ClusterCallOptions.SectionName).Get<ClusterCallOptions>() ?? new ClusterCallOptions();
+        var problems = options.Problems().Select(p => $"{ClusterCallOptions.SectionName}:{p.Key} {p.Problem}").ToList();
+        if (problems.Count > 0)
+        {
+            throw InvalidConfiguration(problems);
+        }
+
+        services.TryAddSingleton(options.ToProof());
+        services.AddSingleton<IOutgoingGrainCallFilter, ClusterCallStamp>();
+        return services;
+    }
+
+    private static InvalidOperationException InvalidConfiguration(List<string> problems) =>
+        new("Invalid configuration:" + Environment.NewLine + "  - " + string.Join(Environment.NewLine + "  - ", problems));
 
     private sealed class TokenHashingOptionsValidator : IValidateOptions<TokenHashingOptions>
     {

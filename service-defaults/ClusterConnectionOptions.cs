@@ -1,3 +1,6 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using StackExchange.Redis;
 
 namespace ZeroPath.ServiceDefaults;
@@ -15,11 +18,48 @@ public sealed class ClusterConnectionOptions
     /// <summary>StackExchange.Redis connection string of the membership store, e.g. <c>127.0.0.1:6379</c>.</summary>
     public string Redis { get; set; } = "";
 
+    /// <summary>
+    /// The Redis password (<c>requirepass</c> or an ACL user's), kept apart from the connection string so it can come
+    /// from a secret (<c>ZeroPath__Cluster__RedisPassword</c>). Overrides a password in the connection string.
+    /// </summary>
+    public string RedisPassword { get; set; } = "";
+
+    /// <summary>The ACL user name, if the password is a user's rather than <c>requirepass</c>.</summary>
+    public string RedisUser { get; set; } = "";
+
+    /// <summary>TLS to Redis (also <c>ssl=true</c> in the connection string).</summary>
+    public bool RedisTls { get; set; }
+
+    /// <summary>
+    /// With TLS: a CA certificate (PEM) that must have issued the Redis server's certificate, for a private CA the
+    /// machine does not trust. Without it the machine's trust store decides.
+    /// </summary>
+    public string RedisCaCertificatePath { get; set; } = "";
+
     public ConfigurationOptions RedisConfiguration()
     {
         var options = ConfigurationOptions.Parse(Redis);
         // Keep retrying in the background instead of failing start-up or a call on a Redis blip.
         options.AbortOnConnectFail = false;
+        if (RedisPassword.Length > 0)
+        {
+            options.Password = RedisPassword;
+        }
+
+        if (RedisUser.Length > 0)
+        {
+            options.User = RedisUser;
+        }
+
+        options.Ssl |= RedisTls || RedisCaCertificatePath.Length > 0;
+        if (RedisCaCertificatePath.Length > 0)
+        {
+            var authority = X509Certificate2.CreateFromPem(File.ReadAllText(RedisCaCertificatePath));
+            options.CertificateValidation += (_, certificate, _, errors) => certificate is not null
+                && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
+                && ClusterSecurity.ClusterCertificates.IssuedBy(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), authority);
+        }
+
         return options;
     }
 
@@ -36,6 +76,18 @@ public sealed class ClusterConnectionOptions
             catch (ArgumentException exception)
             {
                 settings.Fail(SectionName, nameof(Redis), $"is not a valid Redis connection string ({exception.Message})");
+            }
+        }
+
+        if (RedisCaCertificatePath.Length > 0)
+        {
+            try
+            {
+                using var authority = X509Certificate2.CreateFromPem(File.ReadAllText(RedisCaCertificatePath));
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+            {
+                settings.Fail(SectionName, nameof(RedisCaCertificatePath), $"could not be read as a PEM certificate ({exception.Message}).");
             }
         }
     }

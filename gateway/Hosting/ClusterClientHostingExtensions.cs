@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using ZeroPath.ServiceDefaults;
+using ZeroPath.ServiceDefaults.ClusterSecurity;
 
 namespace ZeroPath.Gateway.Hosting;
 
@@ -15,6 +16,7 @@ public static partial class ClusterClientHostingExtensions
         var cluster = settings.Bind<ClusterConnectionOptions>(ClusterConnectionOptions.SectionName);
         var options = settings.Bind<ClusterClientOptions>(ClusterConnectionOptions.SectionName);
         cluster.Validate(settings);
+        var tls = settings.Bind<ClusterTlsOptions>(ClusterTlsOptions.SectionName).Load(settings, ClusterRole.Gateway);
         settings.ThrowIfInvalid();
 
         builder.UseOrleansClient(client =>
@@ -26,6 +28,10 @@ public static partial class ClusterClientHostingExtensions
             });
             // Redis membership also tells the client which silo gateways are alive.
             client.UseRedisClustering(o => o.ConfigurationOptions = cluster.RedisConfiguration());
+            // Mutual TLS with a gateway certificate: silos accept it on their gateway port only, and the gateway
+            // accepts only silos of the same cluster CA. The gateway holds no call key, so it may only validate and
+            // subscribe to token events.
+            client.Configure<ClientConnectionOptions>(tls!.ApplyTo);
             client.Configure<GatewayOptions>(g => g.GatewayListRefreshPeriod = options.GatewayListRefreshPeriod);
             client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = options.ResponseTimeout);
             client.AddActivityPropagation();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ZeroPath.Grains.Revocations;
 using ZeroPath.Grains.Secrets;
+using ZeroPath.Grains.Security;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Tokens;
@@ -131,6 +132,15 @@ public sealed partial class TokenGrain(
             throw new ArgumentException($"Record for token {record.TokenId} sent to token {this.GetPrimaryKey()}.", nameof(record));
         }
 
+        // Only the token's organization may create it: a record from anywhere else (a client, another organization)
+        // would mint a token no index lists and no bulk revocation covers.
+        var organization = GrainFactory.GetGrain<IOrganizationGrain>(record.OrganizationId).GetGrainId().ToString();
+        if (ClusterCallOrigin.VerifiedCaller != organization || !IsIssuable(record))
+        {
+            LogInitializeForbidden(logger, record.TokenId, ClusterCallOrigin.VerifiedCaller ?? "an unproven caller");
+            throw new UnauthorizedAccessException($"Token {record.TokenId} can only be created by its organization, with a record it would issue.");
+        }
+
         var initial = TokenState.From(record);
         if (state.RecordExists)
         {
@@ -150,6 +160,15 @@ public sealed partial class TokenGrain(
         var due = initial.ExpiresAt - time.GetUtcNow();
         await this.RegisterOrUpdateReminder(ExpiryReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, ExpiryRetryPeriod);
     }
+
+    /// <summary>What an organization issues: its own ids, a lifetime within the rules, a hash and valid permissions.</summary>
+    private static bool IsIssuable(TokenRecord record) =>
+        TokenRules.IsValidId(record.OrganizationId) && TokenRules.IsValidId(record.UserId)
+        && record.ExpiresAt > record.CreatedAt
+        && record.ExpiresAt - record.CreatedAt <= TimeSpan.FromDays(TokenRules.MaxExpiresInDays)
+        && !string.IsNullOrEmpty(record.SecretHash)
+        && record.Permissions.Length <= TokenRules.MaxPermissions
+        && record.Permissions.All(p => TokenRules.IsValidPermission(p));
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -274,6 +293,9 @@ public sealed partial class TokenGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to re-initialize existing token {TokenId} with a different record")]
     private static partial void LogInitializeRefused(ILogger logger, Guid tokenId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to create token {TokenId} for {Caller}: only its organization creates it, with a record it would issue")]
+    private static partial void LogInitializeForbidden(ILogger logger, Guid tokenId, string caller);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Token {TokenId} of organization {OrganizationId} ended: {Reason}")]
     private static partial void LogTerminated(ILogger logger, Guid tokenId, string organizationId, TokenEndReason reason);

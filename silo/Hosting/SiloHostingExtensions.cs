@@ -1,6 +1,7 @@
 using Orleans.Configuration;
 using ZeroPath.Grains;
 using ZeroPath.ServiceDefaults;
+using ZeroPath.ServiceDefaults.ClusterSecurity;
 
 namespace ZeroPath.Silo.Hosting;
 
@@ -21,6 +22,7 @@ public static class SiloHostingExtensions
         cluster.Validate(settings);
         host.Validate(settings);
         storage.Validate(settings);
+        var tls = settings.Bind<ClusterTlsOptions>(ClusterTlsOptions.SectionName).Load(settings, ClusterRole.Silo);
         settings.ThrowIfInvalid();
 
         builder.UseOrleans(silo =>
@@ -36,6 +38,8 @@ public static class SiloHostingExtensions
             }
 
             silo.ConfigureEndpoints(host.Address, host.SiloPort, host.GatewayPort, host.ListenOnAnyHostAddress);
+            // Mutual TLS: silos need a silo certificate of the cluster CA, clients on the gateway port a gateway one.
+            silo.Configure<SiloConnectionOptions>(tls!.ApplyTo);
             silo.UseRedisClustering(o => o.ConfigurationOptions = cluster.RedisConfiguration());
             // Failure detection, explicit (appsettings.json): how fast a crashed silo is declared dead.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection(MembershipSection));

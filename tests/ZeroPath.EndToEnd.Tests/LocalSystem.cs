@@ -1,4 +1,5 @@
 using System.Globalization;
+using ZeroPath.ServiceDefaults.ClusterSecurity;
 using ZeroPath.Testing;
 
 namespace ZeroPath.EndToEnd.Tests;
@@ -19,7 +20,8 @@ public sealed class LocalSystem(string redis, string storage)
     public int UpstreamPort { get; } = FreeTcpPort.Next();
 
     /// <summary>Extra settings for every silo (e.g. cheap Argon2 for tests that issue many tokens).</summary>
-    public Dictionary<string, string> SiloSettings { get; } = new(TestSettings.SecretFormat.Select(s => KeyValuePair.Create(s.Key, s.Value!)))
+    public Dictionary<string, string> SiloSettings { get; } = new(
+        TestSettings.SecretFormat.Concat(TestSettings.CallKey).Concat(TestCertificates.Settings(ClusterRole.Silo)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
     {
         // The most verbose our own code logs, so "never logged" is checked against everything it could say.
         ["Logging:LogLevel:ZeroPath"] = "Trace",
@@ -68,7 +70,7 @@ public sealed class LocalSystem(string redis, string storage)
             "gateway",
             "ZeroPath.Gateway",
             port,
-            new Dictionary<string, string>(TestSettings.SecretFormat.Select(s => KeyValuePair.Create(s.Key, s.Value!)))
+            new Dictionary<string, string>(TestSettings.SecretFormat.Concat(TestCertificates.Settings(ClusterRole.Gateway)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
             {
                 ["ZeroPath:Cluster:ClusterId"] = ClusterId,
                 ["ZeroPath:Cluster:Redis"] = Redis,

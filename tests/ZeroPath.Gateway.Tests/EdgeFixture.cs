@@ -77,8 +77,13 @@ public class EdgeFixture : IAsyncLifetime
         var secret = TestSettings.LegacySecret();
         using var hasher = new TokenSecretHasher(Microsoft.Extensions.Options.Options.Create(new TokenHashingOptions { MemoryKiB = 256, Iterations = 1 }));
         var now = Silo.Clock.GetUtcNow();
-        await Silo.Grains.GetGrain<ITokenGrain>(tokenId).Initialize(
-            new TokenRecord(tokenId, org.GetPrimaryKeyString(), "alice", null, now, now.AddDays(30), hasher.Hash(secret), ["scans:read"], 0));
+        // Only an organization creates tokens; this one is created as its organization would have before zp_ secrets.
+        using (ZeroPath.Grains.Security.ClusterCallOrigin.ActAs(org.GetGrainId()))
+        {
+            await Silo.Grains.GetGrain<ITokenGrain>(tokenId).Initialize(
+                new TokenRecord(tokenId, org.GetPrimaryKeyString(), "alice", null, now, now.AddDays(30), hasher.Hash(secret), ["scans:read"], 0));
+        }
+
         return (tokenId, secret, org.GetPrimaryKeyString());
     }
 

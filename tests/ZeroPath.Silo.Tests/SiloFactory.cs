@@ -29,7 +29,7 @@ public sealed class SiloFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        var settings = new Dictionary<string, string?>(TestSettings.Silo)
+        var settings = new Dictionary<string, string?>(TestSettings.Silo.Concat(TestCertificates.Settings(ZeroPath.ServiceDefaults.ClusterSecurity.ClusterRole.Silo)))
         {
             ["ZeroPath:Cluster:ClusterId"] = $"test-{Guid.NewGuid():N}",
             ["ZeroPath:Cluster:Redis"] = TestServers.RedisAsync().GetAwaiter().GetResult(),

@@ -26,10 +26,15 @@ public static class TestServers
         $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
 
     /// <summary>redis-server with append-only persistence in its data folder, so a restart keeps membership.</summary>
-    public static Task<ExternalServer> StartRedisAsync(int? port = null, string? dataDirectory = null) =>
+    /// <param name="port">The port; a free one by default.</param>
+    /// <param name="dataDirectory">Where it keeps its append-only file; a new temporary folder by default.</param>
+    /// <param name="arguments">More redis-server arguments, given the port (e.g. a password or TLS).</param>
+    public static Task<ExternalServer> StartRedisAsync(int? port = null, string? dataDirectory = null, Func<int, IEnumerable<string>>? arguments = null) =>
         ExternalServer.StartAsync(
             "redis-server",
-            (p, data) => ["--port", p.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", data, "--appendonly", "yes", "--save", ""],
+            (p, data) => [
+                "--port", p.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", data, "--appendonly", "yes", "--save", "",
+                .. arguments?.Invoke(p) ?? []],
             port,
             dataDirectory);
 

@@ -32,12 +32,20 @@ public static class TestSettings
     public static readonly ZeroPath.Tokens.SecretFormatKeyRing FormatKeys =
         new(new Dictionary<string, byte[]> { [FormatKeyId] = FormatKey }, FormatKeyId, acceptLegacySecrets: true);
 
-    /// <summary>Cheap Argon2 and the test format key: what a test silo needs.</summary>
-    public static readonly IReadOnlyDictionary<string, string?> Silo = FastArgon2.Concat(SecretFormat).ToDictionary();
+    /// <summary>A fixed test cluster call key (never a production one): silos sign their grain calls with it.</summary>
+    public static readonly IReadOnlyDictionary<string, string?> CallKey = new Dictionary<string, string?>
+    {
+        ["ZeroPath:Cluster:CallKey"] = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("zeropath test call key"u8)),
+    };
+
+    /// <summary>Cheap Argon2, the test format key and the call key: what a test silo needs (TLS files: <see cref="TestCertificates"/>).</summary>
+    public static readonly IReadOnlyDictionary<string, string?> Silo = FastArgon2.Concat(SecretFormat).Concat(CallKey).ToDictionary();
+
+    /// <summary>The format key and the call key, without cheap Argon2.</summary>
+    public static IConfiguration ProductionArgon2Configuration() => new ConfigurationBuilder().AddInMemoryCollection(SecretFormat.Concat(CallKey)).Build();
 
     public static IConfiguration FastArgon2Configuration() => new ConfigurationBuilder().AddInMemoryCollection(Silo).Build();
 
-    public static IConfiguration ProductionArgon2Configuration() => new ConfigurationBuilder().AddInMemoryCollection(SecretFormat).Build();
 
     /// <summary>A random secret of the format issued before <c>zp_</c> secrets: 43 base64url characters.</summary>
     public static string LegacySecret() => System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));

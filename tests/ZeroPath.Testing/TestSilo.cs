@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 using ZeroPath.Grains;
+using ZeroPath.ServiceDefaults.ClusterSecurity;
 
 namespace ZeroPath.Testing;
 
@@ -32,12 +33,15 @@ public sealed class TestSilo : IAsyncDisposable
     public FakeTimeProvider Clock { get; }
     public IGrainFactory Grains => host.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<TestSilo> StartAsync()
+    /// <param name="joining">Join this silo's cluster instead of starting a new one.</param>
+    /// <param name="tls">The silo's TLS material; the test silo certificate by default.</param>
+    /// <param name="configure">Applied last to the silo.</param>
+    public static async Task<TestSilo> StartAsync(TestSilo? joining = null, ClusterTlsMaterial? tls = null, Action<ISiloBuilder>? configure = null)
     {
-        var clock = new FakeTimeProvider(TestSettings.Epoch);
+        var clock = joining?.Clock ?? new FakeTimeProvider(TestSettings.Epoch);
         var siloPort = FreeTcpPort.Next();
         var gatewayPort = FreeTcpPort.Next();
-        var clusterId = $"test-{Guid.NewGuid():N}";
+        var clusterId = joining?.ClusterId ?? $"test-{Guid.NewGuid():N}";
         const string serviceId = "zeropath-tests";
         var redis = await TestServers.RedisAsync();
 
@@ -56,6 +60,8 @@ public sealed class TestSilo : IAsyncDisposable
             // The storage serializer production uses (plain System.Text.Json), so tests store state as production does.
             silo.UseSystemTextJsonGrainStorageSerializer();
             silo.UseInMemoryReminderService();
+            silo.Configure<SiloConnectionOptions>((tls ?? TestCertificates.Silo).ApplyTo);
+            configure?.Invoke(silo);
         });
         builder.Services.AddZeroPathGrains(TestSettings.FastArgon2Configuration());
         builder.Services.AddSingleton<TimeProvider>(clock);
@@ -72,6 +78,7 @@ public sealed class TestSilo : IAsyncDisposable
         new("ZeroPath:Cluster:ServiceId", ServiceId),
         new("ZeroPath:Cluster:Redis", Redis),
         .. TestSettings.SecretFormat,
+        .. TestCertificates.Settings(ClusterRole.Gateway),
     ];
 
     public async ValueTask DisposeAsync()

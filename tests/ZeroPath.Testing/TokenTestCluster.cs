@@ -48,7 +48,14 @@ public sealed class TokenTestCluster : IAsyncDisposable
             }
 
             silo.Configure<ReminderOptions>(o => o.RefreshReminderListPeriod = TimeSpan.FromSeconds(1));
+            silo.Configure<SiloConnectionOptions>(TestCertificates.Silo.ApplyTo);
             configure?.Invoke(silo);
+        });
+        // The test client is a trusted tool: a gateway certificate to connect, and the call key to call any grain.
+        builder.ConfigureClient(client =>
+        {
+            client.Configure<ClientConnectionOptions>(TestCertificates.Gateway.ApplyTo);
+            client.Services.AddClusterCallProof(new ConfigurationBuilder().AddInMemoryCollection(TestSettings.CallKey).Build());
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

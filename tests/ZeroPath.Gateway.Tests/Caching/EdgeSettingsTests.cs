@@ -24,6 +24,7 @@ public class EdgeSettingsTests
             new("ZeroPath:Upstreams:V1", "http://127.0.0.1:1"),
             new("ZeroPath:Upstreams:V2", "http://127.0.0.1:1"),
             .. TestSettings.SecretFormat,
+            .. TestCertificates.Settings(ZeroPath.ServiceDefaults.ClusterSecurity.ClusterRole.Gateway),
             new(key, value),
         ]);
 

@@ -1,4 +1,5 @@
 using ZeroPath.Grains.Secrets;
+using ZeroPath.Grains.Security;
 using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
@@ -84,7 +85,11 @@ public class TokenGrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         var forged = new TokenRecord(
             token.TokenId, org.GetPrimaryKeyString(), "mallory", "x", token.CreatedAt, token.ExpiresAt.AddDays(300), "$argon2id$forged", ["admin"]);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Initialize(forged));
+        using (ClusterCallOrigin.ActAs(org.GetGrainId()))
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Initialize(forged));
+        }
+
         var result = await fixture.ValidateAsync(token.TokenId, token.Secret);
         Assert.Equal("alice", result.UserId);
         Assert.Equal(token.ExpiresAt, result.ExpiresAt);
@@ -99,11 +104,56 @@ public class TokenGrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         var secret = TestSettings.FormatKeys.NewSecret(tokenId);
         var record = new TokenRecord(tokenId, "org", "alice", null, fixture.Cluster.Clock.GetUtcNow(), fixture.Cluster.Clock.GetUtcNow().AddDays(1), hasher.Hash(secret), ["a", "b"]);
 
-        await grain.Initialize(record);
-        await grain.Initialize(record with { Permissions = ["a", "b"] });
+        using (ClusterCallOrigin.ActAs(fixture.Grains.GetGrain<IOrganizationGrain>("org").GetGrainId()))
+        {
+            await grain.Initialize(record);
+            await grain.Initialize(record with { Permissions = ["a", "b"] });
+        }
 
         Assert.True((await fixture.ValidateAsync(tokenId, secret)).IsValid);
     }
+
+    [Fact]
+    public async Task Only_its_organization_creates_a_token()
+    {
+        var tokenId = Guid.NewGuid();
+        var grain = fixture.Grains.GetGrain<ITokenGrain>(tokenId);
+        var secret = TestSettings.FormatKeys.NewSecret(tokenId);
+        var now = fixture.Cluster.Clock.GetUtcNow();
+        var record = new TokenRecord(tokenId, "victim", "mallory", null, now, now.AddDays(30), FastHasher.Hash(secret), ["*"], 0, true);
+
+        // The test client holds the call key, so its calls are proven, but it is not the victim's organization grain.
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => grain.Initialize(record));
+        using (ClusterCallOrigin.ActAs(fixture.Grains.GetGrain<IOrganizationGrain>("other-org").GetGrainId()))
+        {
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => grain.Initialize(record));
+        }
+
+        Assert.Equal(TokenValidationOutcome.Unknown, (await fixture.ValidateAsync(tokenId, secret)).Outcome);
+    }
+
+    [Theory]
+    [InlineData(366, "alice", "scans:read")]
+    [InlineData(30, "not a user id", "scans:read")]
+    [InlineData(30, "alice", "bad permission")]
+    [InlineData(-1, "alice", "scans:read")]
+    public async Task Its_organization_cannot_send_a_record_it_would_not_issue(int days, string user, string permission)
+    {
+        var tokenId = Guid.NewGuid();
+        var secret = TestSettings.FormatKeys.NewSecret(tokenId);
+        var now = fixture.Cluster.Clock.GetUtcNow();
+        var record = new TokenRecord(tokenId, "org", user, null, now, now.AddDays(days), FastHasher.Hash(secret), [permission], 0, true);
+
+        using (ClusterCallOrigin.ActAs(fixture.Grains.GetGrain<IOrganizationGrain>("org").GetGrainId()))
+        {
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => fixture.Grains.GetGrain<ITokenGrain>(tokenId).Initialize(record));
+        }
+
+        Assert.Equal(TokenValidationOutcome.Unknown, (await fixture.ValidateAsync(tokenId, secret)).Outcome);
+    }
+
+    private static readonly TokenSecretHasher FastHasher =
+        new(Microsoft.Extensions.Options.Options.Create(new TokenHashingOptions { MemoryKiB = 256, Iterations = 1 }));
 
     [Fact]
     public async Task A_record_for_another_id_is_refused()
