@@ -50,6 +50,23 @@ public sealed class ClusterTlsTests : IAsyncLifetime
         Assert.IsNotType<OperationCanceledException>(refused, exactMatch: false);
     }
 
+    [Fact]
+    public async Task A_gateway_sends_nothing_to_a_silo_whose_certificate_is_not_of_the_cluster_CA()
+    {
+        // A rogue silo (say, one added to membership by whoever can write to Redis) that would accept the gateway: only
+        // the gateway's own check of the silo's certificate stands between it and the secrets it would be sent.
+        using var rogueAuthority = ClusterCertificates.CreateAuthority("rogue CA");
+        var rogueTls = new ClusterTlsMaterial(TestCertificates.Gateway.Authority, ClusterCertificates.Issue(rogueAuthority, ClusterRole.Silo, "rogue"));
+        await using var rogue = await TestSilo.StartAsync(tls: rogueTls);
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var client = await ConnectAsync(TestCertificates.Gateway, rogue);
+            await client.Grains.GetGrain<ITokenGrain>(Guid.NewGuid()).Validate(TestSettings.FormatKeys.NewSecret(Guid.NewGuid()));
+        });
+        Assert.IsNotType<OperationCanceledException>(refused, exactMatch: false);
+    }
+
     public static TheoryData<string> RefusedSilos => ["another CA", "a gateway certificate"];
 
     [Theory]
@@ -76,18 +93,19 @@ public sealed class ClusterTlsTests : IAsyncLifetime
         await client.Grains.GetGrain<ITokenGrain>(Guid.NewGuid()).Validate(TestSettings.FormatKeys.NewSecret(Guid.NewGuid()));
     }
 
-    private async Task<ConnectedClient> ConnectAsync(ClusterTlsMaterial? tls)
+    private async Task<ConnectedClient> ConnectAsync(ClusterTlsMaterial? tls, TestSilo? to = null)
     {
+        var target = to ?? silo;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
             {
-                o.ClusterId = silo.ClusterId;
-                o.ServiceId = silo.ServiceId;
+                o.ClusterId = target.ClusterId;
+                o.ServiceId = target.ServiceId;
             });
-            client.UseRedisClustering(silo.Redis);
+            client.UseRedisClustering(target.Redis);
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
             // One attempt: a refused handshake surfaces as the start's exception instead of endless retries.
             client.UseConnectionRetryFilter((_, _) => Task.FromResult(false));
