@@ -10,19 +10,20 @@ internal static class AuditApi
 
     public static void MapAuditApi(this RouteGroupBuilder admin) => admin.MapGet("/orgs/{orgId}/audit", GetAudit);
 
-    private static async Task<IResult> GetAudit(string orgId, int? limit, long? before, IGrainFactory grains)
+    private static async Task<IResult> GetAudit(string orgId, HttpRequest request, IGrainFactory grains)
     {
         if (RouteIds.CheckOrganization(orgId) is { } badId)
         {
             return badId;
         }
 
-        if (limit is < 1 or > 500)
+        // Parsed here, not bound: a value given twice or that is not a number is a 400 with a code, not a bare 400.
+        if (!TryReadQuery(request, "limit", out int? limit) || limit is < 1 or > 500)
         {
-            return Problems.BadRequest("invalid_limit", "limit must be from 1 to 500.");
+            return Problems.BadRequest("invalid_limit", "limit must be one whole number from 1 to 500.");
         }
 
-        if (before is < 0)
+        if (!TryReadQuery(request, "before", out long? before) || before is < 0)
         {
             return Problems.BadRequest("invalid_cursor", "before must be a nextBefore value from an earlier page.");
         }
@@ -31,6 +32,25 @@ internal static class AuditApi
         var events = page.Events.Select(e => new AuditEventResponse(
             e.Sequence, e.At, ActionName(e.Action), e.Actor, e.TokenId, e.UserId, e.Reason)).ToArray();
         return TypedResults.Ok(new AuditPageResponse(orgId, events, page.NextBefore));
+    }
+
+    private static bool TryReadQuery<T>(HttpRequest request, string name, out T? value)
+        where T : struct, IParsable<T>
+    {
+        value = null;
+        var values = request.Query[name];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+
+        if (values.Count > 1 || !T.TryParse(values[0], System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+        {
+            return false;
+        }
+
+        value = parsed;
+        return true;
     }
 
     public static string ActionName(AuditAction action) => action switch
