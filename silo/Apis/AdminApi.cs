@@ -46,6 +46,7 @@ public static class AdminApi
         builder.Services.AddSingleton(services => new FailedAuthenticationLimiter(
             options.FailedAuthentication, services.GetRequiredKeyedService<TimeProvider>(FailedAuthenticationLimiter.ClockKey)));
         builder.Services.AddSingleton<IExceptionClassifier, AdminExceptionClassifier>();
+        builder.Services.AddAdminOpenApi();
         return builder;
     }
 
@@ -58,6 +59,12 @@ public static class AdminApi
         admin.MapTokensApi();
         admin.MapRevocationApi();
         admin.MapAuditApi();
+        app.MapOpenApi(AdminOpenApi.DocumentPath);
         return app;
     }
+
+    /// <summary>What needs no admin key under <c>/admin</c>: reading the OpenAPI document.</summary>
+    internal static bool IsAnonymous(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && string.Equals(request.Path.Value, AdminOpenApi.DocumentPath, StringComparison.Ordinal);
 }

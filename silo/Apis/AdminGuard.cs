@@ -6,7 +6,7 @@ namespace ZeroPath.Silo.Apis;
 /// <summary>
 /// In front of every request under <c>/admin</c>, in this order: a declared body over 64 KiB is refused (413) before
 /// anything else, and the server is told to stop reading any body past 64 KiB; an address locked after too many failed
-/// authentications is refused (429) without its key being checked; then the admin key is required (401). Whatever the routes answer with a status and no body (an unknown route, a method a route does
+/// authentications is refused (429) without its key being checked; then the admin key is required (401), except to read the OpenAPI document. Whatever the routes answer with a status and no body (an unknown route, a method a route does
 /// not have) becomes problem+json, so every refusal under <c>/admin</c> has a stable <c>code</c>.
 /// </summary>
 internal sealed partial class AdminGuard(
@@ -24,6 +24,12 @@ internal sealed partial class AdminGuard(
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = AdminApiOptions.MaxRequestBodyBytes;
+        }
+
+        if (AdminApi.IsAnonymous(request))
+        {
+            await next(context);
+            return;
         }
 
         var address = context.Connection.RemoteIpAddress;

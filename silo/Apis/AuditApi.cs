@@ -8,7 +8,30 @@ internal static class AuditApi
     public const string ActorHeader = "X-ZeroPath-Actor";
     public const int DefaultPageSize = 50;
 
-    public static void MapAuditApi(this RouteGroupBuilder admin) => admin.MapGet("/orgs/{orgId}/audit", GetAudit);
+    public static void MapAuditApi(this RouteGroupBuilder admin) => admin.MapGet("/orgs/{orgId}/audit", GetAudit)
+        .AdminRoute("GetAudit", "An organization's audit trail, newest first, a page at a time")
+        .Produces<AuditPageResponse>()
+        .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_limit", "invalid_cursor")
+        .AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            // Parsed by the handler (see TryReadQuery), so described here.
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+            {
+                Name = "limit",
+                In = Microsoft.OpenApi.ParameterLocation.Query,
+                Description = $"Events per page, default {DefaultPageSize}.",
+                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Minimum = "1", Maximum = "500" },
+            });
+            operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+            {
+                Name = "before",
+                In = Microsoft.OpenApi.ParameterLocation.Query,
+                Description = "nextBefore of the previous page.",
+                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = "int64", Minimum = "0" },
+            });
+            return Task.CompletedTask;
+        });
 
     private static async Task<IResult> GetAudit(string orgId, HttpRequest request, IGrainFactory grains)
     {
