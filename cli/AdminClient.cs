@@ -42,7 +42,7 @@ public sealed class AdminClient(Uri baseAddress, string key, string? actor) : ID
         }
         catch (HttpRequestException exception)
         {
-            await Console.Error.WriteLineAsync($"zpctl: cannot reach the admin API at {http.BaseAddress}: {exception.Message}");
+            await Console.Error.WriteLineAsync($"zpctl: cannot reach the admin API at {TerminalText.Escape(http.BaseAddress?.ToString())}: {TerminalText.Escape(exception.Message)}");
             return (ExitCodes.Unreachable, null);
         }
 
@@ -59,7 +59,8 @@ public sealed class AdminClient(Uri baseAddress, string key, string? actor) : ID
 
             var detail = json is { } problem && problem.TryGetProperty("detail", out var d) ? d.GetString() : response.ReasonPhrase;
             var code = json is { } p && p.TryGetProperty("code", out var c) ? c.GetString() : null;
-            await Console.Error.WriteLineAsync($"zpctl: {(int)response.StatusCode} {code}: {detail}");
+            // Server-provided text: escaped, so an answer cannot drive the terminal.
+            await Console.Error.WriteLineAsync($"zpctl: {(int)response.StatusCode} {TerminalText.Escape(code)}: {TerminalText.Escape(detail)}");
             return (response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ExitCodes.AuthFailed,

@@ -6,9 +6,12 @@ namespace ZeroPath.Cli;
 /// <summary>Readable tables by default, the API's JSON with --json.</summary>
 public static class Output
 {
+    // The default encoder writes every control, bidi and other non-ASCII character as a \uXXXX escape.
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static void Json(JsonElement? body) => Console.WriteLine(body is { } b ? JsonSerializer.Serialize(b, Indented) : "null");
+    public static void Json(JsonElement? body) => Console.WriteLine(JsonText(body));
+
+    public static string JsonText(JsonElement? body) => body is { } b ? JsonSerializer.Serialize(b, Indented) : "null";
 
     /// <summary>One row per element (or one for an object), the named properties as columns.</summary>
     public static void Table(JsonElement? body, params string[] columns)
@@ -31,11 +34,12 @@ public static class Output
         Console.Write(text.ToString());
     }
 
-    private static string Cell(JsonElement row, string column) =>
-        !row.TryGetProperty(column, out var value) ? "" : value.ValueKind switch
+    /// <summary>A cell's text, escaped: names, reasons and ids come from the server and may hold control characters.</summary>
+    public static string Cell(JsonElement row, string column) =>
+        !row.TryGetProperty(column, out var value) ? "" : TerminalText.Escape(value.ValueKind switch
         {
             JsonValueKind.Null => "-",
             JsonValueKind.Array => string.Join(",", value.EnumerateArray().Select(v => v.ToString())),
             _ => value.ToString(),
-        };
+        });
 }

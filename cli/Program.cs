@@ -10,7 +10,12 @@ var url = new Option<string>("--url")
     Recursive = true,
 };
 // No default value here: help would print it. The environment is read when a command runs.
-var key = new Option<string?>("--key") { Description = "Admin key (env ZP_ADMIN_KEY)", Recursive = true };
+var key = new Option<string?>("--key")
+{
+    Description = "Admin key; visible in ps and shell history, so prefer env ZP_ADMIN_KEY or --key-file",
+    Recursive = true,
+};
+var keyFile = new Option<string?>("--key-file") { Description = "File whose first line is the admin key (chmod 600)", Recursive = true };
 var actor = new Option<string?>("--actor")
 {
     Description = "Your name for the audit trail (env ZP_ACTOR)",
@@ -23,7 +28,7 @@ var user = new Option<string>("--user") { Description = "User id", Required = tr
 var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit trail)", Required = true };
 var tokenId = new Argument<string>("token-id") { Description = "Token ID (UUID)" };
 
-var root = new RootCommand("zpctl: manage ZeroPath API tokens through the admin API") { url, key, actor, json };
+var root = new RootCommand("zpctl: manage ZeroPath API tokens through the admin API") { url, key, keyFile, actor, json };
 
 Command Verb(string name, string description, Func<ParseResult, AdminClient, CancellationToken, Task<int>> run, params Symbol[] symbols)
 {
@@ -39,16 +44,26 @@ Command Verb(string name, string description, Func<ParseResult, AdminClient, Can
 
     command.SetAction(async (parse, cancellationToken) =>
     {
-        var keyValue = parse.GetValue(key) ?? Environment.GetEnvironmentVariable("ZP_ADMIN_KEY");
-        if (string.IsNullOrEmpty(keyValue))
-        {
-            await Console.Error.WriteLineAsync("zpctl: no admin key: pass --key or set ZP_ADMIN_KEY");
-            return ExitCodes.Usage;
-        }
-
         if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var baseAddress))
         {
             await Console.Error.WriteLineAsync("zpctl: --url must be an absolute URL such as http://127.0.0.1:8081");
+            return ExitCodes.Usage;
+        }
+
+        if (Transport.ClearTextWarning(baseAddress) is { } clearText)
+        {
+            await Console.Error.WriteLineAsync(clearText);
+        }
+
+        var source = KeySource.Resolve(parse.GetValue(key), parse.GetValue(keyFile), Environment.GetEnvironmentVariable(KeySource.EnvironmentVariable));
+        foreach (var warning in source.Warnings)
+        {
+            await Console.Error.WriteLineAsync(warning);
+        }
+
+        if (source.Key is not { } keyValue)
+        {
+            await Console.Error.WriteLineAsync(source.Error);
             return ExitCodes.Usage;
         }
 
@@ -110,7 +125,7 @@ var tokens = new Command("tokens", "List, create, show and delete tokens")
             {
                 Output.Table(body, "tokenId", "name", "expiresAt", "permissions");
                 Console.WriteLine();
-                Console.WriteLine($"Token Secret (shown once, store it now): {body!.Value.GetProperty("tokenSecret").GetString()}");
+                Console.WriteLine($"Token Secret (shown once, store it now): {TerminalText.Escape(body!.Value.GetProperty("tokenSecret").GetString())}");
             }
         }
 
@@ -173,7 +188,7 @@ if (parsed.Errors.Count > 0)
 {
     foreach (var error in parsed.Errors)
     {
-        await Console.Error.WriteLineAsync($"zpctl: {error.Message}");
+        await Console.Error.WriteLineAsync($"zpctl: {TerminalText.Escape(error.Message)}");
     }
 
     await Console.Error.WriteLineAsync("Run 'zpctl --help' for usage.");

@@ -8,21 +8,45 @@ internal static class AuditApi
     public const string ActorHeader = "X-ZeroPath-Actor";
     public const int DefaultPageSize = 50;
 
-    public static void MapAuditApi(this RouteGroupBuilder admin) => admin.MapGet("/orgs/{orgId}/audit", GetAudit);
+    public static void MapAuditApi(this RouteGroupBuilder admin) => admin.MapGet("/orgs/{orgId}/audit", GetAudit)
+        .AdminRoute("GetAudit", "An organization's audit trail, newest first, a page at a time")
+        .Produces<AuditPageResponse>()
+        .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_limit", "invalid_cursor")
+        .AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            // Parsed by the handler (see TryReadQuery), so described here.
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+            {
+                Name = "limit",
+                In = Microsoft.OpenApi.ParameterLocation.Query,
+                Description = $"Events per page, default {DefaultPageSize}.",
+                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Minimum = "1", Maximum = "500" },
+            });
+            operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+            {
+                Name = "before",
+                In = Microsoft.OpenApi.ParameterLocation.Query,
+                Description = "nextBefore of the previous page.",
+                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = "int64", Minimum = "0" },
+            });
+            return Task.CompletedTask;
+        });
 
-    private static async Task<IResult> GetAudit(string orgId, int? limit, long? before, IGrainFactory grains)
+    private static async Task<IResult> GetAudit(string orgId, HttpRequest request, IGrainFactory grains)
     {
         if (RouteIds.CheckOrganization(orgId) is { } badId)
         {
             return badId;
         }
 
-        if (limit is < 1 or > 500)
+        // Parsed here, not bound: a value given twice or that is not a number is a 400 with a code, not a bare 400.
+        if (!TryReadQuery(request, "limit", out int? limit) || limit is < 1 or > 500)
         {
-            return Problems.BadRequest("invalid_limit", "limit must be from 1 to 500.");
+            return Problems.BadRequest("invalid_limit", "limit must be one whole number from 1 to 500.");
         }
 
-        if (before is < 0)
+        if (!TryReadQuery(request, "before", out long? before) || before is < 0)
         {
             return Problems.BadRequest("invalid_cursor", "before must be a nextBefore value from an earlier page.");
         }
@@ -31,6 +55,25 @@ internal static class AuditApi
         var events = page.Events.Select(e => new AuditEventResponse(
             e.Sequence, e.At, ActionName(e.Action), e.Actor, e.TokenId, e.UserId, e.Reason)).ToArray();
         return TypedResults.Ok(new AuditPageResponse(orgId, events, page.NextBefore));
+    }
+
+    private static bool TryReadQuery<T>(HttpRequest request, string name, out T? value)
+        where T : struct, IParsable<T>
+    {
+        value = null;
+        var values = request.Query[name];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+
+        if (values.Count > 1 || !T.TryParse(values[0], System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+        {
+            return false;
+        }
+
+        value = parsed;
+        return true;
     }
 
     public static string ActionName(AuditAction action) => action switch

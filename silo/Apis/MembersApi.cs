@@ -8,8 +8,18 @@ internal static class MembersApi
 {
     public static void MapMembersApi(this RouteGroupBuilder admin)
     {
-        admin.MapPut("/orgs/{orgId}/members/{userId}", SetMember);
-        admin.MapDelete("/orgs/{orgId}/members/{userId}", RemoveMember);
+        admin.MapPut("/orgs/{orgId}/members/{userId}", SetMember)
+            .AdminRoute("SetMember", "Add a member or change their permissions; their tokens follow before the call returns")
+            .JsonBody<SetMemberRequest>()
+            .Produces<MemberResponse>()
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id", "invalid_permissions")
+            .Problem(StatusCodes.Status409Conflict, "organization_too_large");
+        admin.MapDelete("/orgs/{orgId}/members/{userId}", RemoveMember)
+            .AdminRoute("RemoveMember", "Remove a member; their tokens have stopped validating when the call returns")
+            .Produces(StatusCodes.Status204NoContent)
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id")
+            .Problem(StatusCodes.Status404NotFound, "member_not_found")
+            .Problem(StatusCodes.Status409Conflict, "organization_too_large");
     }
 
     private static async Task<IResult> SetMember(string orgId, string userId, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)

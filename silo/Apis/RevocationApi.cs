@@ -10,10 +10,31 @@ internal static class RevocationApi
 
     public static void MapRevocationApi(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/tokens/{tokenId}", GetToken);
-        admin.MapPost("/tokens/{tokenId}/revoke", RevokeToken);
-        admin.MapPost("/orgs/{orgId}/members/{userId}/revoke-tokens", RevokeMemberTokens);
-        admin.MapPost("/orgs/{orgId}/revoke", RevokeOrganization);
+        admin.MapGet("/tokens/{tokenId}", GetToken)
+            .AdminRoute("GetToken", "A token's metadata and status, never its secret")
+            .Produces<TokenDetailsResponse>()
+            .Problem(StatusCodes.Status400BadRequest, "invalid_token_id")
+            .Problem(StatusCodes.Status404NotFound, "token_not_found");
+        admin.MapPost("/tokens/{tokenId}/revoke", RevokeToken)
+            .AdminRoute("RevokeToken", "Revoke one token by id, without knowing its organization")
+            .JsonBody<ReasonRequest>()
+            .Produces<TokenDetailsResponse>()
+            .Problem(StatusCodes.Status400BadRequest, "invalid_token_id", "invalid_reason")
+            .Problem(StatusCodes.Status404NotFound, "token_not_found")
+            .Problem(StatusCodes.Status409Conflict, "organization_too_large");
+        admin.MapPost("/orgs/{orgId}/members/{userId}/revoke-tokens", RevokeMemberTokens)
+            .AdminRoute("RevokeMemberTokens", "Revoke every token of a member")
+            .JsonBody<ReasonRequest>()
+            .Produces<RevocationResponse>()
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id", "invalid_reason")
+            .Problem(StatusCodes.Status404NotFound, "member_not_found")
+            .Problem(StatusCodes.Status409Conflict, "organization_too_large");
+        admin.MapPost("/orgs/{orgId}/revoke", RevokeOrganization)
+            .AdminRoute("RevokeOrganization", "Revoke every token of an organization")
+            .JsonBody<ReasonRequest>()
+            .Produces<RevocationResponse>()
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_reason")
+            .Problem(StatusCodes.Status409Conflict, "organization_too_large");
     }
 
     private static async Task<IResult> GetToken(string tokenId, IGrainFactory grains)

@@ -9,9 +9,24 @@ internal static class TokensApi
 {
     public static void MapTokensApi(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/orgs/{orgId}/tokens", CreateToken);
-        admin.MapGet("/orgs/{orgId}/tokens", ListTokens);
-        admin.MapDelete("/orgs/{orgId}/tokens/{tokenId}", DeleteToken);
+        admin.MapPost("/orgs/{orgId}/tokens", CreateToken)
+            .AdminRoute("CreateToken", "Create a token for a member; the answer carries its secret, the only time it is shown")
+            .JsonBody<CreateTokenRequest>()
+            .Produces<CreatedTokenResponse>(StatusCodes.Status201Created)
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id", "invalid_name", "invalid_expires_in_days")
+            .Problem(StatusCodes.Status404NotFound, "member_not_found")
+            .Problem(StatusCodes.Status409Conflict, "organization_too_large")
+            .Problem(StatusCodes.Status503ServiceUnavailable, "hashing_busy");
+        admin.MapGet("/orgs/{orgId}/tokens", ListTokens)
+            .AdminRoute("ListTokens", "An organization's active tokens, newest first")
+            .Produces<TokenListItem[]>()
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id");
+        admin.MapDelete("/orgs/{orgId}/tokens/{tokenId}", DeleteToken)
+            .AdminRoute("DeleteToken", "Delete a token of an organization; it has stopped validating when the call returns")
+            .Produces(StatusCodes.Status204NoContent)
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_token_id")
+            .Problem(StatusCodes.Status404NotFound, "token_not_found")
+            .Problem(StatusCodes.Status409Conflict, "organization_too_large");
     }
 
     private static async Task<IResult> CreateToken(string orgId, HttpContext context, IGrainFactory grains, CancellationToken cancellationToken)

@@ -121,4 +121,64 @@ public class ZpctlTests(ZpctlFixture fixture) : IClassFixture<ZpctlFixture>
         Assert.Equal(0, help.Exit);
         Assert.DoesNotContain(Key, help.Out, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Names_and_reasons_from_the_server_are_printed_with_control_and_bidi_characters_escaped()
+    {
+        var org = $"cli-{Guid.NewGuid():N}";
+        await fixture.RunAsync(Key, "members", "set", "--org", org, "--user", "alice");
+        var created = await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--name", "\u001b[31mci\u202egnp.exe\u0007", "--json");
+        var id = JsonDocument.Parse(created.Out).RootElement.GetProperty("tokenId").GetString()!;
+
+        var list = await fixture.RunAsync(Key, "tokens", "list", "--org", org);
+        var revoked = await fixture.RunAsync(Key, "revoke", "token", id, "--reason", "\u001b]0;pwned\u0007\u2066x\u2069");
+        var json = await fixture.RunAsync(Key, "tokens", "show", id, "--json");
+
+        Assert.Contains(@"\x1b[31mci\u202egnp.exe\x07", list.Out, StringComparison.Ordinal);
+        Assert.Contains(@"\x1b]0;pwned\x07\u2066x\u2069", revoked.Out, StringComparison.Ordinal);
+        foreach (var output in new[] { list.Out, revoked.Out, json.Out })
+        {
+            Assert.DoesNotContain(output, c => c is '\u001b' or '\u0007' or '\u202e' or '\u2066' or '\u2069');
+        }
+
+        Assert.Equal("\u001b]0;pwned\u0007\u2066x\u2069", JsonDocument.Parse(json.Out).RootElement.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_key_from_the_environment_or_a_key_file_gives_no_warning()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("zpctl-").FullName, "admin-key");
+        await File.WriteAllTextAsync(path, Key + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var fromEnvironment = await fixture.RunAsync(Key, "tokens", "list", "--org", "acme");
+        var fromFile = await fixture.RunAsync(null, "--key-file", path, "tokens", "list", "--org", "acme");
+
+        Assert.Equal((0, ""), (fromEnvironment.Exit, fromEnvironment.Err));
+        Assert.Equal((0, ""), (fromFile.Exit, fromFile.Err));
+        File.Delete(path);
+    }
+
+    [Fact]
+    public async Task A_key_on_the_command_line_still_works_but_is_warned_about()
+    {
+        var run = await fixture.RunAsync(null, "--key", Key, "tokens", "list", "--org", "acme");
+
+        Assert.Equal(0, run.Exit);
+        Assert.Contains("warning: --key puts the admin key on the command line", run.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plain_http_to_another_host_is_warned_about_before_anything_is_sent()
+    {
+        // No key: zpctl stops before connecting, so nothing leaves this machine.
+        var remote = await fixture.RunAsync(null, "--url", "http://admin.example.invalid:8081", "tokens", "list", "--org", "acme");
+        var local = await fixture.RunAsync(null, "--url", "http://localhost:1", "tokens", "list", "--org", "acme");
+
+        Assert.Equal(2, remote.Exit);
+        Assert.Contains("is plain http:// to another host", remote.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("plain http://", local.Err, StringComparison.Ordinal);
+    }
 }
