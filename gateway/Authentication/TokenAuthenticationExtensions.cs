@@ -73,7 +73,7 @@ public static class TokenAuthenticationExtensions
                 return;
             }
 
-            AuthResponses.RemoveUntrusted(context.Request.Headers);
+            AuthResponses.RemoveReserved(context.Request.Headers);
             AuthResponses.SetIdentity(context.Request.Headers, decision);
             await next();
         });
