@@ -43,22 +43,32 @@ public static class TokenAuthenticationExtensions
     /// <summary>
     /// <c>/auth/check</c>, any method: 200 with the identity headers or the same 401 the proxy gives (a locked token is
     /// 401 <c>too_many_failures</c> here, 429 on proxied routes). For nginx <c>auth_request</c>, Envoy <c>ext_authz</c>
-    /// (HTTP) and Traefik <c>ForwardAuth</c>.
+    /// (HTTP) and Traefik <c>ForwardAuth</c>. Also under <c>/auth/check/{**path}</c>: Envoy's <c>path_prefix</c> appends the
+    /// original path. Every answer names, in <see cref="ForwardAuth.HeadersToRemoveHeader"/>, what the proxy must strip.
     /// </summary>
-    public static IEndpointConventionBuilder MapAuthCheck(this IEndpointRouteBuilder endpoints) =>
-        endpoints.Map("/auth/check", async (HttpContext context, TokenAuthenticator authenticator, TimeProvider time) =>
-        {
-            var decision = await authenticator.AuthenticateAsync(context.Request);
-            if (!decision.Succeeded)
-            {
-                await AuthResponses.WriteFailureAsync(context, decision, AuthRoute.ForwardAuth, time);
-                return;
-            }
+    public static IEndpointConventionBuilder MapAuthCheck(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/auth/check");
+        group.Map("/", CheckAsync);
+        group.Map("/{**path}", CheckAsync);
+        return group;
+    }
 
-            context.Response.Headers.CacheControl = "no-store";
-            AuthResponses.SetIdentity(context.Response.Headers, decision);
-            context.Response.StatusCode = StatusCodes.Status200OK;
-        });
+    private static async Task CheckAsync(HttpContext context, TokenAuthenticator authenticator, TimeProvider time)
+    {
+        var decision = await authenticator.AuthenticateAsync(context.Request);
+        if (!decision.Succeeded)
+        {
+            context.Response.Headers[ForwardAuth.HeadersToRemoveHeader] = ForwardAuth.HeadersToRemove(context.Request.Headers, []);
+            await AuthResponses.WriteFailureAsync(context, decision, AuthRoute.ForwardAuth, time);
+            return;
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        AuthResponses.SetIdentity(context.Response.Headers, decision);
+        context.Response.Headers[ForwardAuth.HeadersToRemoveHeader] = ForwardAuth.HeadersToRemove(context.Request.Headers, TokenHeaders.Identity);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+    }
 
     /// <summary>Every proxied request is authenticated first; only an authenticated one reaches the upstream.</summary>
     public static IReverseProxyApplicationBuilder UseTokenAuthentication(this IReverseProxyApplicationBuilder proxy)
