@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Model;
 using ZeroPath.Gateway.Caching;
 using ZeroPath.Gateway.Events;
+using ZeroPath.Gateway.Signing;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
 
@@ -9,6 +10,8 @@ namespace ZeroPath.Gateway.Authentication;
 
 public static class TokenAuthenticationExtensions
 {
+    private static readonly string[] SetWithSignature = [.. TokenHeaders.Identity, TokenHeaders.IdentitySignature];
+
     /// <summary>
     /// The authenticator and what it decides with locally: the secret format keys (<c>ZeroPath:SecretFormat</c>), the
     /// validation cache and refusals (<c>ZeroPath:Gateway:Cache</c>), and the push feed that keeps them exact. Missing or
@@ -25,10 +28,14 @@ public static class TokenAuthenticationExtensions
 
         var cacheOptions = settings.Bind<EdgeCacheOptions>(EdgeCacheOptions.SectionName);
         cacheOptions.Validate(settings);
+        var signing = settings.Bind<IdentitySigningOptions>(IdentitySigningOptions.SectionName);
+        signing.Validate(settings);
         settings.ThrowIfInvalid();
 
         builder.Services.AddSingleton(format.ToKeyRing(issuing: false));
         builder.Services.AddSingleton(cacheOptions);
+        builder.Services.AddSingleton(signing);
+        builder.Services.AddSingleton<IdentitySigner>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ValidationCache>();
         builder.Services.AddSingleton<RefusalCache>();
@@ -54,7 +61,7 @@ public static class TokenAuthenticationExtensions
         return group;
     }
 
-    private static async Task CheckAsync(HttpContext context, TokenAuthenticator authenticator, TimeProvider time)
+    private static async Task CheckAsync(HttpContext context, TokenAuthenticator authenticator, IdentitySigner signer, TimeProvider time)
     {
         var decision = await authenticator.AuthenticateAsync(context.Request);
         if (!decision.Succeeded)
@@ -66,7 +73,9 @@ public static class TokenAuthenticationExtensions
 
         context.Response.Headers.CacheControl = "no-store";
         AuthResponses.SetIdentity(context.Response.Headers, decision);
-        context.Response.Headers[ForwardAuth.HeadersToRemoveHeader] = ForwardAuth.HeadersToRemove(context.Request.Headers, TokenHeaders.Identity);
+        signer.SignForwardAuth(context.Request, context.Response.Headers, decision.Identity!);
+        context.Response.Headers[ForwardAuth.HeadersToRemoveHeader] = ForwardAuth.HeadersToRemove(
+            context.Request.Headers, signer.Enabled ? SetWithSignature : TokenHeaders.Identity);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
@@ -85,6 +94,7 @@ public static class TokenAuthenticationExtensions
 
             AuthResponses.RemoveReserved(context.Request.Headers);
             AuthResponses.SetIdentity(context.Request.Headers, decision);
+            context.RequestServices.GetRequiredService<IdentitySigner>().SignProxied(context.Request, decision.Identity!);
             await next();
         });
         return proxy;

@@ -62,6 +62,19 @@ public class HeaderStrippingTests(GatewayFixture fixture) : IClassFixture<Gatewa
         AssertOnlyTheGatewaysHeaders(echo, org, token.TokenId);
     }
 
+    [Fact]
+    public async Task Without_signing_keys_no_signature_is_added()
+    {
+        var (_, token) = await fixture.IssueAsync();
+        using var client = fixture.Gateway.CreateClient();
+        var request = GatewayFixture.Request(HttpMethod.Get, "/api/v1/x", token.TokenId, token.Secret);
+        request.Headers.TryAddWithoutValidation(TokenHeaders.IdentitySignature, "kid=k1;ts=1;sig=forged");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.False((await GatewayFixture.EchoAsync(response)).Headers.ContainsKey(TokenHeaders.IdentitySignature));
+    }
+
     [Theory]
     [InlineData("X-ZeroPath-Org-Id", true)]
     [InlineData("x_zeropath_org_id", true)]

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Mvc.Testing;
 using ZeroPath.Gateway.Authentication;
+using ZeroPath.Gateway.Signing;
 using ZeroPath.Testing;
 
 namespace ZeroPath.Gateway.Tests.ForwardAuth;
@@ -11,6 +12,8 @@ public sealed class NginxFixture : EdgeFixture
     private ExternalServer? nginx;
 
     public HttpClient Client { get; private set; } = null!;
+
+    protected override IEnumerable<KeyValuePair<string, string?>> GatewaySettings => Signing.SigningFixture.Settings;
 
     public override async Task InitializeAsync()
     {
@@ -79,6 +82,13 @@ public class NginxForwardAuthTests(NginxFixture fixture) : IClassFixture<NginxFi
         Assert.Equal("alice", echo.Headers[TokenHeaders.IdentityUserId]);
         Assert.Equal(token.TokenId.ToString(), echo.Headers[TokenHeaders.IdentityTokenId]);
         Assert.Equal("scans:read,vulns:write", echo.Headers[TokenHeaders.IdentityPermissions]);
+
+        // Signed over the API request's method and path (nginx passes them in X-Forwarded-Method and X-Forwarded-Uri).
+        var verifier = new IdentitySignatureVerifier(new Dictionary<string, byte[]> { ["k1"] = Signing.SigningFixture.Key1 }, time: new FakeWallClock(fixture.Silo.Clock));
+        var fields = new IdentityFields(
+            echo.Method, echo.Path, echo.Headers[TokenHeaders.IdentityOrgId], echo.Headers[TokenHeaders.IdentityUserId],
+            echo.Headers[TokenHeaders.IdentityTokenId], echo.Headers[TokenHeaders.IdentityPermissions]);
+        Assert.Equal(("POST", IdentitySignatureCheck.Valid), (echo.Method, verifier.Verify(echo.Headers[TokenHeaders.IdentitySignature], fields)));
     }
 
     [Fact]
