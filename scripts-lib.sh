@@ -5,10 +5,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # redis-server from Debian's packages, Azurite from npm pinned by tools/servers/package-lock.json.
 ensure_servers_installed() {
-  if ! command -v redis-server >/dev/null 2>&1; then
-    echo "==> installing redis-server (apt-get)"
+  if ! command -v redis-server >/dev/null 2>&1 || [ ! -x /usr/sbin/nginx ]; then
+    echo "==> installing redis-server and nginx-light (apt-get)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx-light >/dev/null
   fi
   if [ ! -x "$root/tools/servers/node_modules/.bin/azurite-table" ]; then
     command -v npm >/dev/null 2>&1 || { echo "npm (Node.js) is required to install Azurite" >&2; exit 2; }

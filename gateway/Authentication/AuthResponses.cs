@@ -64,12 +64,31 @@ public static class AuthResponses
         headers[TokenHeaders.IdentityPermissions] = identity.Permissions;
     }
 
-    public static void RemoveUntrusted(IHeaderDictionary headers)
+    /// <summary>
+    /// Removes every header a client sent under the gateway's names (<see cref="TokenHeaders.IsReserved"/>): the two
+    /// credentials, forged identity headers and any spelling of them (<c>X-ZeroPath-Org_Id</c>, <c>x_zeropath_user_id</c>).
+    /// The upstream learns the token id from <see cref="TokenHeaders.IdentityTokenId"/>.
+    /// </summary>
+    public static void RemoveReserved(IHeaderDictionary headers)
     {
+        // The two that are always there, without a scan; then whatever else the client sent (usually nothing).
         headers.Remove(TokenHeaders.TokenSecret);
-        foreach (var name in TokenHeaders.Identity)
+        headers.Remove(TokenHeaders.TokenId);
+        List<string>? reserved = null;
+        foreach (var header in headers)
         {
-            headers.Remove(name);
+            if (TokenHeaders.IsReserved(header.Key))
+            {
+                (reserved ??= []).Add(header.Key);
+            }
+        }
+
+        if (reserved is not null)
+        {
+            foreach (var name in reserved)
+            {
+                headers.Remove(name);
+            }
         }
     }
 }

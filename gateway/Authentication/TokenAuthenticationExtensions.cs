@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Model;
 using ZeroPath.Gateway.Caching;
 using ZeroPath.Gateway.Events;
+using ZeroPath.Gateway.Signing;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
 
@@ -9,6 +10,8 @@ namespace ZeroPath.Gateway.Authentication;
 
 public static class TokenAuthenticationExtensions
 {
+    private static readonly string[] SetWithSignature = [.. TokenHeaders.Identity, TokenHeaders.IdentitySignature];
+
     /// <summary>
     /// The authenticator and what it decides with locally: the secret format keys (<c>ZeroPath:SecretFormat</c>), the
     /// validation cache and refusals (<c>ZeroPath:Gateway:Cache</c>), and the push feed that keeps them exact. Missing or
@@ -25,10 +28,14 @@ public static class TokenAuthenticationExtensions
 
         var cacheOptions = settings.Bind<EdgeCacheOptions>(EdgeCacheOptions.SectionName);
         cacheOptions.Validate(settings);
+        var signing = settings.Bind<IdentitySigningOptions>(IdentitySigningOptions.SectionName);
+        signing.Validate(settings);
         settings.ThrowIfInvalid();
 
         builder.Services.AddSingleton(format.ToKeyRing(issuing: false));
         builder.Services.AddSingleton(cacheOptions);
+        builder.Services.AddSingleton(signing);
+        builder.Services.AddSingleton<IdentitySigner>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ValidationCache>();
         builder.Services.AddSingleton<RefusalCache>();
@@ -43,22 +50,34 @@ public static class TokenAuthenticationExtensions
     /// <summary>
     /// <c>/auth/check</c>, any method: 200 with the identity headers or the same 401 the proxy gives (a locked token is
     /// 401 <c>too_many_failures</c> here, 429 on proxied routes). For nginx <c>auth_request</c>, Envoy <c>ext_authz</c>
-    /// (HTTP) and Traefik <c>ForwardAuth</c>.
+    /// (HTTP) and Traefik <c>ForwardAuth</c>. Also under <c>/auth/check/{**path}</c>: Envoy's <c>path_prefix</c> appends the
+    /// original path. Every answer names, in <see cref="ForwardAuth.HeadersToRemoveHeader"/>, what the proxy must strip.
     /// </summary>
-    public static IEndpointConventionBuilder MapAuthCheck(this IEndpointRouteBuilder endpoints) =>
-        endpoints.Map("/auth/check", async (HttpContext context, TokenAuthenticator authenticator, TimeProvider time) =>
-        {
-            var decision = await authenticator.AuthenticateAsync(context.Request);
-            if (!decision.Succeeded)
-            {
-                await AuthResponses.WriteFailureAsync(context, decision, AuthRoute.ForwardAuth, time);
-                return;
-            }
+    public static IEndpointConventionBuilder MapAuthCheck(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/auth/check");
+        group.Map("/", CheckAsync);
+        group.Map("/{**path}", CheckAsync);
+        return group;
+    }
 
-            context.Response.Headers.CacheControl = "no-store";
-            AuthResponses.SetIdentity(context.Response.Headers, decision);
-            context.Response.StatusCode = StatusCodes.Status200OK;
-        });
+    private static async Task CheckAsync(HttpContext context, TokenAuthenticator authenticator, IdentitySigner signer, TimeProvider time)
+    {
+        var decision = await authenticator.AuthenticateAsync(context.Request);
+        if (!decision.Succeeded)
+        {
+            context.Response.Headers[ForwardAuth.HeadersToRemoveHeader] = ForwardAuth.HeadersToRemove(context.Request.Headers, []);
+            await AuthResponses.WriteFailureAsync(context, decision, AuthRoute.ForwardAuth, time);
+            return;
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        AuthResponses.SetIdentity(context.Response.Headers, decision);
+        signer.SignForwardAuth(context.Request, context.Response.Headers, decision.Identity!);
+        context.Response.Headers[ForwardAuth.HeadersToRemoveHeader] = ForwardAuth.HeadersToRemove(
+            context.Request.Headers, signer.Enabled ? SetWithSignature : TokenHeaders.Identity);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+    }
 
     /// <summary>Every proxied request is authenticated first; only an authenticated one reaches the upstream.</summary>
     public static IReverseProxyApplicationBuilder UseTokenAuthentication(this IReverseProxyApplicationBuilder proxy)
@@ -73,8 +92,9 @@ public static class TokenAuthenticationExtensions
                 return;
             }
 
-            AuthResponses.RemoveUntrusted(context.Request.Headers);
+            AuthResponses.RemoveReserved(context.Request.Headers);
             AuthResponses.SetIdentity(context.Request.Headers, decision);
+            context.RequestServices.GetRequiredService<IdentitySigner>().SignProxied(context.Request, decision.Identity!);
             await next();
         });
         return proxy;

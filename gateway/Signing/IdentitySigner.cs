@@ -1,0 +1,82 @@
+using ZeroPath.Gateway.Authentication;
+using ZeroPath.Gateway.Caching;
+
+namespace ZeroPath.Gateway.Signing;
+
+/// <summary>
+/// Adds <c>X-ZeroPath-Identity-Signature</c> beside the identity headers, under the current signing key
+/// (<see cref="IdentitySigningOptions"/>); does nothing when no key is configured.
+/// </summary>
+public sealed class IdentitySigner
+{
+    private const string AuthCheckPrefix = "/auth/check";
+
+    private readonly string keyId;
+    private readonly byte[]? key;
+    private readonly TimeProvider time;
+
+    public IdentitySigner(IdentitySigningOptions options, TimeProvider time)
+    {
+        this.time = time;
+        keyId = options.CurrentKeyId;
+        key = options.Enabled ? options.CurrentKey() : null;
+    }
+
+    public bool Enabled => key is not null;
+
+    /// <summary>A proxied request: signs the method and path the upstream receives (the gateway forwards them unchanged).</summary>
+    public void SignProxied(HttpRequest request, AuthenticatedToken identity)
+    {
+        if (key is not null)
+        {
+            request.Headers[TokenHeaders.IdentitySignature] = Sign(request.Method, request.Path.Value is { Length: > 0 } path ? path : "/", identity);
+        }
+    }
+
+    /// <summary>
+    /// An <c>/auth/check</c> answer: signs the original request's method and path, from <c>X-Forwarded-Method</c> and
+    /// <c>X-Forwarded-Uri</c> (nginx as configured in deploy/forward-auth, Traefik), else from the check request itself
+    /// (Envoy: same method, the original path after <c>/auth/check</c>).
+    /// </summary>
+    public void SignForwardAuth(HttpRequest request, IHeaderDictionary response, AuthenticatedToken identity)
+    {
+        if (key is not null)
+        {
+            response[TokenHeaders.IdentitySignature] = Sign(OriginalMethod(request), OriginalPath(request), identity);
+        }
+    }
+
+    public static string OriginalMethod(HttpRequest request) =>
+        request.Headers[ForwardAuth.ForwardedMethod] is [{ Length: > 0 } method] ? method : request.Method;
+
+    public static string OriginalPath(HttpRequest request)
+    {
+        if (request.Headers[ForwardAuth.ForwardedUri] is [{ Length: > 0 } uri])
+        {
+            var end = uri.IndexOfAny(['?', '#']);
+            return DecodePath(end < 0 ? uri : uri[..end]);
+        }
+
+        var path = request.Path.Value ?? "";
+        var rest = path.StartsWith(AuthCheckPrefix, StringComparison.OrdinalIgnoreCase) ? path[AuthCheckPrefix.Length..] : path;
+        return rest.Length > 0 ? rest : "/";
+    }
+
+    /// <summary>Percent-decodes a raw path as ASP.NET Core reads one: everything but an encoded slash (<c>%2F</c>).</summary>
+    public static string DecodePath(string raw)
+    {
+        if (!raw.Contains('%', StringComparison.Ordinal))
+        {
+            return raw;
+        }
+
+        var segments = raw.Split(["%2F", "%2f"], StringSplitOptions.None);
+        return string.Join("%2F", segments.Select(Uri.UnescapeDataString));
+    }
+
+    private string Sign(string method, string path, AuthenticatedToken identity) => IdentitySignature.Create(
+        keyId,
+        key,
+        time.GetUtcNow().ToUnixTimeSeconds(),
+        new IdentityFields(method, path, identity.OrganizationId, identity.UserId, identity.TokenId, identity.Permissions));
+}
