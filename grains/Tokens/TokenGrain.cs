@@ -27,7 +27,17 @@ public sealed partial class TokenGrain(
 
     /// <summary>Argon2 verifies running now, by secret (memory only, for their duration): a second request with the same secret waits for the first.</summary>
     private readonly Dictionary<string, SharedVerify> verifying = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One write at a time. Requests that write cannot overlap anyway (none is read-only); this also orders them with
+    /// work this activation does between requests.
+    /// </summary>
+    private readonly WriteTurns writes = new();
+
     private TokenValidation? valid;
+
+    /// <summary>A write failed: storage may hold it anyway (a timeout after it landed), so the next write reads first.</summary>
+    private bool reread;
 
     public async Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken)
     {
@@ -185,6 +195,7 @@ public sealed partial class TokenGrain(
                 return;
             }
 
+            // A failed write throws here: the tick is retried, the token stays as stored.
             await EndAsync(TokenEndReason.Expired, state.State.ExpiresAt, null);
         }
 
@@ -202,13 +213,10 @@ public sealed partial class TokenGrain(
 
     public async Task Terminate(TokenEndReason reason, string? note)
     {
-        if (!state.RecordExists || state.State.HasEnded)
+        if (await EndAsync(reason, null, note))
         {
-            return;
+            await UnregisterExpiryAsync();
         }
-
-        await EndAsync(reason, time.GetUtcNow(), note);
-        await UnregisterExpiryAsync();
     }
 
     public async Task<TokenDetails?> Revoke(string reason)
@@ -252,14 +260,16 @@ public sealed partial class TokenGrain(
 
     public async Task UpdatePermissions(ImmutableArray<string> permissions)
     {
+        using var turn = await writes.EnterAsync();
+        await RereadIfUncertainAsync();
         if (!state.RecordExists || state.State.HasEnded || state.State.Permissions.SequenceEqual(permissions, StringComparer.Ordinal))
         {
             return;
         }
 
-        state.State = state.State with { Permissions = permissions };
+        // Validations answer with the stored permissions until the new ones are stored.
+        await StoreAsync(state.State with { Permissions = permissions }, deactivateOnFailure: true);
         valid = null;
-        await state.WriteStateAsync();
     }
 
     /// <summary>
@@ -269,15 +279,71 @@ public sealed partial class TokenGrain(
     private async ValueTask<bool> RevokedInBulkAsync(TokenState token) =>
         (await revocations.GetAsync(token.OrganizationId, GrainFactory)).Revokes(token.UserId, token.Epoch);
 
-    private async Task EndAsync(TokenEndReason reason, DateTimeOffset endedAt, string? note)
+    /// <summary>
+    /// Ends the token (<paramref name="endedAt"/> null: now) and returns true once that is stored; false when it had
+    /// already ended or was never issued. Acknowledged only after the write: a failed write throws, the token stays as
+    /// storage holds it, and this activation goes so the next call reads what storage really holds.
+    /// </summary>
+    private async Task<bool> EndAsync(TokenEndReason reason, DateTimeOffset? endedAt, string? note)
     {
-        digest.Forget();
-        valid = null;
-        var organizationId = state.State.OrganizationId;
-        state.State = state.State with { SecretHash = null, EndedAt = endedAt, EndReason = reason, EndNote = note };
-        await state.WriteStateAsync();
+        using (await writes.EnterAsync())
+        {
+            await RereadIfUncertainAsync();
+            if (!state.RecordExists || state.State.HasEnded)
+            {
+                return false;
+            }
+
+            var ended = state.State with { SecretHash = null, EndedAt = endedAt ?? time.GetUtcNow(), EndReason = reason, EndNote = note };
+            await StoreAsync(ended, deactivateOnFailure: true);
+            digest.Forget();
+            valid = null;
+        }
+
         var tokenId = this.GetPrimaryKey();
+        var organizationId = state.State.OrganizationId;
         LogTerminated(logger, tokenId, organizationId, reason);
+        return true;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="next"/>; call holding <see cref="writes"/>. Memory keeps the change only once it is stored: a
+    /// failed write puts back what storage held, so this activation never answers from a state that is not durable, and
+    /// throws. <paramref name="deactivateOnFailure"/>: the activation also goes once idle, so the next call reads storage
+    /// afresh (a write reported failed may still have landed); otherwise the next write reads first.
+    /// </summary>
+    private async Task StoreAsync(TokenState next, bool deactivateOnFailure)
+    {
+        var stored = state.State;
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = stored;
+            reread = true;
+            if (deactivateOnFailure)
+            {
+                DeactivateOnIdle();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>After a failed write, reads what storage holds (and its ETag) before deciding anything from it.</summary>
+    private async Task RereadIfUncertainAsync()
+    {
+        if (!reread)
+        {
+            return;
+        }
+
+        await state.ReadStateAsync();
+        reread = false;
+        valid = null;
     }
 
     private async Task UnregisterExpiryAsync()

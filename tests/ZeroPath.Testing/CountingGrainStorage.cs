@@ -17,10 +17,25 @@ public sealed class CountingGrainStorage(IGrainStorage inner) : IGrainStorage
         return inner.ReadStateAsync(stateName, grainId, grainState);
     }
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         Count(grainId);
-        return inner.WriteStateAsync(stateName, grainId, grainState);
+        writes.AddOrUpdate(grainId, 1, (_, n) => n + 1);
+        if (holds.TryGetValue(grainId, out var hold))
+        {
+            await hold.Task;
+        }
+
+        if (faults.TryGetValue(grainId, out var fault) && fault == WriteFault.Fail)
+        {
+            throw new InjectedStorageFailureException(grainId);
+        }
+
+        await inner.WriteStateAsync(stateName, grainId, grainState);
+        if (fault == WriteFault.FailAfterWriting)
+        {
+            throw new InjectedStorageFailureException(grainId);
+        }
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -30,6 +45,36 @@ public sealed class CountingGrainStorage(IGrainStorage inner) : IGrainStorage
     }
 
     private void Count(GrainId grainId) => operations.AddOrUpdate(grainId, 1, (_, n) => n + 1);
+
+    private readonly ConcurrentDictionary<GrainId, int> writes = new();
+    private readonly ConcurrentDictionary<GrainId, WriteFault> faults = new();
+    private readonly ConcurrentDictionary<GrainId, TaskCompletionSource> holds = new();
+
+    /// <summary>Writes attempted for a grain, failed ones included.</summary>
+    public int WritesOn(GrainId grainId) => writes.GetValueOrDefault(grainId);
+
+    /// <summary>
+    /// From now on writes of the grain throw <see cref="InjectedStorageFailureException"/>: before storing anything, or
+    /// (<paramref name="fault"/> <see cref="WriteFault.FailAfterWriting"/>) after storing, as a timeout after the write
+    /// landed would. Reads keep working.
+    /// </summary>
+    public void FailWrites(GrainId grainId, WriteFault fault = WriteFault.Fail) => faults[grainId] = fault;
+
+    /// <summary>Writes of the grain work again.</summary>
+    public void Heal(GrainId grainId) => faults.TryRemove(grainId, out _);
+
+    /// <summary>Writes of the grain wait until the returned source completes (then fail or store as configured).</summary>
+    public TaskCompletionSource HoldWrites(GrainId grainId) =>
+        holds.GetOrAdd(grainId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Lets held writes of the grain go on, and later ones pass without waiting.</summary>
+    public void Release(GrainId grainId)
+    {
+        if (holds.TryRemove(grainId, out var hold))
+        {
+            hold.TrySetResult();
+        }
+    }
 
     /// <summary>Wraps the storage registered under <paramref name="name"/>; <paramref name="created"/> receives the wrapper.</summary>
     public static void Decorate(IServiceCollection services, string name, Action<CountingGrainStorage> created)
@@ -47,3 +92,15 @@ public sealed class CountingGrainStorage(IGrainStorage inner) : IGrainStorage
         });
     }
 }
+
+public enum WriteFault
+{
+    /// <summary>The write throws and stores nothing.</summary>
+    Fail = 1,
+
+    /// <summary>The write stores, then throws: its caller cannot tell it landed.</summary>
+    FailAfterWriting = 2,
+}
+
+/// <summary>A storage failure a test injected.</summary>
+public sealed class InjectedStorageFailureException(GrainId grainId) : Exception($"Injected storage failure writing {grainId}.");

@@ -1,3 +1,4 @@
+using ZeroPath.Grains.Tokens;
 using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
@@ -12,6 +13,26 @@ public sealed class CountingStorageClusterFixture : IAsyncLifetime
         CountingGrainStorage.Decorate(silo.Services, GrainStorageNames.Tokens, storage => Storage = storage));
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    public IGrainFactory Grains => Cluster.Grains;
+
+    /// <summary>A new organization with one member, and a token issued to them.</summary>
+    public async Task<(IOrganizationGrain Org, IssuedToken Token)> IssueAsync(int days = 30)
+    {
+        var org = Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        var result = await org.CreateToken(new CreateTokenCommand("alice", null, days));
+        Assert.Equal(CreateTokenStatus.Created, result.Status);
+        return (org, result.Token!);
+    }
+
+    /// <summary>What storage holds for a token (read past the counting and failing layer); null when nothing was stored.</summary>
+    public async Task<TokenState?> ReadStoredTokenAsync(Guid tokenId)
+    {
+        var stored = new GrainState<TokenState>();
+        await Storage.ReadStateAsync("token", Grains.GetGrain<ITokenGrain>(tokenId).GetGrainId(), stored);
+        return stored.RecordExists ? stored.State : null;
+    }
 }
 
 public class TokenValidateStorageTests(CountingStorageClusterFixture fixture) : IClassFixture<CountingStorageClusterFixture>
