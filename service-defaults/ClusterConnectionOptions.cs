@@ -54,10 +54,10 @@ public sealed class ClusterConnectionOptions
         options.Ssl |= RedisTls || RedisCaCertificatePath.Length > 0;
         if (RedisCaCertificatePath.Length > 0)
         {
-            var authority = X509Certificate2.CreateFromPem(File.ReadAllText(RedisCaCertificatePath));
+            var authorities = ClusterSecurity.ClusterCertificates.LoadCertificates(RedisCaCertificatePath);
             options.CertificateValidation += (_, certificate, _, errors) => certificate is not null
                 && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
-                && ClusterSecurity.ClusterCertificates.IssuedBy(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), authority);
+                && ClusterSecurity.ClusterCertificates.IssuedBy(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), authorities);
         }
 
         return options;
@@ -83,7 +83,7 @@ public sealed class ClusterConnectionOptions
         {
             try
             {
-                using var authority = X509Certificate2.CreateFromPem(File.ReadAllText(RedisCaCertificatePath));
+                _ = ClusterSecurity.ClusterCertificates.LoadCertificates(RedisCaCertificatePath);
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
             {

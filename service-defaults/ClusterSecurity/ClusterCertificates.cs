@@ -62,22 +62,26 @@ public static class ClusterCertificates
     /// Whether <paramref name="certificate"/> was issued by <paramref name="authority"/> (chain built against it alone),
     /// is in its validity period and carries one of <paramref name="roles"/>.
     /// </summary>
-    public static bool IsTrusted(X509Certificate2 certificate, X509Certificate2 authority, params ClusterRole[] roles)
+    public static bool IsTrusted(X509Certificate2 certificate, X509Certificate2 authority, params ClusterRole[] roles) =>
+        IsTrusted(certificate, [authority], roles);
+
+    /// <summary>As above, with any of <paramref name="authorities"/> (two while the CA is replaced).</summary>
+    public static bool IsTrusted(X509Certificate2 certificate, X509Certificate2Collection authorities, params ClusterRole[] roles)
     {
         if (RoleOf(certificate) is not { } role || Array.IndexOf(roles, role) < 0)
         {
             return false;
         }
 
-        return IssuedBy(certificate, authority);
+        return IssuedBy(certificate, authorities);
     }
 
-    /// <summary>Whether a chain from <paramref name="certificate"/> ends at <paramref name="authority"/>, trusting nothing else.</summary>
-    public static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 authority)
+    /// <summary>Whether a chain from <paramref name="certificate"/> ends at one of <paramref name="authorities"/>, trusting nothing else.</summary>
+    public static bool IssuedBy(X509Certificate2 certificate, X509Certificate2Collection authorities)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.DisableCertificateDownloads = true;
         if (!chain.Build(certificate))
@@ -85,8 +89,16 @@ public static class ClusterCertificates
             return false;
         }
 
-        var root = chain.ChainElements[^1].Certificate;
-        return root.RawDataMemory.Span.SequenceEqual(authority.RawDataMemory.Span);
+        var root = chain.ChainElements[^1].Certificate.RawDataMemory;
+        foreach (var authority in authorities)
+        {
+            if (root.Span.SequenceEqual(authority.RawDataMemory.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -94,10 +106,10 @@ public static class ClusterCertificates
     /// Name mismatches are ignored on purpose (peers are addressed by IP); chain errors are ignored because the chain
     /// is rebuilt against the cluster CA alone.
     /// </summary>
-    public static Func<X509Certificate2?, SslPolicyErrors, bool> PeerCheck(X509Certificate2 authority, params ClusterRole[] roles) =>
+    public static Func<X509Certificate2?, SslPolicyErrors, bool> PeerCheck(X509Certificate2Collection authorities, params ClusterRole[] roles) =>
         (certificate, errors) => certificate is not null
             && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0
-            && IsTrusted(certificate, authority, roles);
+            && IsTrusted(certificate, authorities, roles);
 
     /// <summary>A new self-signed cluster CA (ECDSA P-256), for tests and local runs.</summary>
     public static X509Certificate2 CreateAuthority(string name = "ZeroPath cluster CA", int days = 3650)
@@ -181,6 +193,14 @@ public static class ClusterCertificates
     }
 
     public static X509Certificate2 LoadCertificate(string path) => X509Certificate2.CreateFromPem(File.ReadAllText(path));
+
+    /// <summary>Every certificate in a PEM file (a CA bundle); at least one.</summary>
+    public static X509Certificate2Collection LoadCertificates(string path)
+    {
+        var certificates = new X509Certificate2Collection();
+        certificates.ImportFromPem(File.ReadAllText(path));
+        return certificates.Count > 0 ? certificates : throw new CryptographicException($"No certificate in {path}.");
+    }
 
     private static X509Certificate2 WithKey(X509Certificate2 certificate, ECDsa key)
     {

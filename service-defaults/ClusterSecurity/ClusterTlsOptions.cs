@@ -13,7 +13,10 @@ public sealed class ClusterTlsOptions
 {
     public const string SectionName = "ZeroPath:Cluster:Tls";
 
-    /// <summary>The cluster CA certificate (no key): the only issuer a peer's certificate is accepted from.</summary>
+    /// <summary>
+    /// The cluster CA certificate (no key): the only issuer a peer's certificate is accepted from. A PEM file may hold
+    /// two CA certificates while the CA is replaced; peers of either are accepted.
+    /// </summary>
     public string CaCertificatePath { get; set; } = "";
 
     /// <summary>This process's certificate, issued by the cluster CA with its role (<c>OU=zeropath-silo</c> or <c>OU=zeropath-gateway</c>).</summary>
@@ -33,11 +36,11 @@ public sealed class ClusterTlsOptions
             return null;
         }
 
-        X509Certificate2 authority;
+        X509Certificate2Collection authorities;
         X509Certificate2 certificate;
         try
         {
-            authority = ClusterCertificates.LoadCertificate(CaCertificatePath);
+            authorities = ClusterCertificates.LoadCertificates(CaCertificatePath);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
@@ -55,22 +58,27 @@ public sealed class ClusterTlsOptions
             return null;
         }
 
-        if (!ClusterCertificates.IsTrusted(certificate, authority, role))
+        if (!ClusterCertificates.IsTrusted(certificate, authorities, role))
         {
             settings.Fail(SectionName, nameof(CertificatePath),
                 $"must be a valid certificate signed by the cluster CA with OU={ClusterCertificates.RoleName(role)} (subject was '{certificate.Subject}', valid {certificate.NotBefore:u} to {certificate.NotAfter:u}).");
             return null;
         }
 
-        return new ClusterTlsMaterial(authority, certificate);
+        return new ClusterTlsMaterial(authorities, certificate);
     }
 
     private static string RoleWord(ClusterRole role) => role == ClusterRole.Silo ? "silo" : "gateway";
 }
 
 /// <summary>The cluster CA and this process's certificate, loaded and checked.</summary>
-public sealed record ClusterTlsMaterial(X509Certificate2 Authority, X509Certificate2 Certificate)
+public sealed record ClusterTlsMaterial(X509Certificate2Collection Authorities, X509Certificate2 Certificate)
 {
+    public ClusterTlsMaterial(X509Certificate2 authority, X509Certificate2 certificate)
+        : this([authority], certificate)
+    {
+    }
+
     /// <summary>
     /// Silo side: silo-to-silo connections (both directions) require a silo certificate; client connections on the
     /// gateway port require a gateway certificate. Anything else fails the handshake before Orleans sees a byte.
@@ -93,7 +101,7 @@ public sealed record ClusterTlsMaterial(X509Certificate2 Authority, X509Certific
 
     private TlsOptions Options(ClusterRole peerRole)
     {
-        var check = ClusterCertificates.PeerCheck(Authority, peerRole);
+        var check = ClusterCertificates.PeerCheck(Authorities, peerRole);
         return new TlsOptions
         {
             LocalCertificate = Certificate,

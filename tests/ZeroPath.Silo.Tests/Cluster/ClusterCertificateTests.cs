@@ -63,6 +63,25 @@ public class ClusterCertificateTests
         Assert.False(ClusterCertificates.IsTrusted(authority, authority, ClusterRole.Silo));
     }
 
+    [Fact]
+    public void While_the_CA_is_replaced_a_bundle_of_the_old_and_new_CA_accepts_certificates_of_either()
+    {
+        var folder = Directory.CreateTempSubdirectory("zeropath-ca-bundle-").FullName;
+        using var old = ClusterCertificates.CreateAuthority("old CA");
+        using var replacement = ClusterCertificates.CreateAuthority("new CA");
+        using var other = ClusterCertificates.CreateAuthority("other CA");
+        File.WriteAllText(Path.Combine(folder, "ca.pem"), old.ExportCertificatePem() + "\n" + replacement.ExportCertificatePem());
+        var bundle = ClusterCertificates.LoadCertificates(Path.Combine(folder, "ca.pem"));
+
+        Assert.Equal(2, bundle.Count);
+        using var fromOld = ClusterCertificates.Issue(old, ClusterRole.Silo, "a");
+        using var fromNew = ClusterCertificates.Issue(replacement, ClusterRole.Silo, "b");
+        using var fromOther = ClusterCertificates.Issue(other, ClusterRole.Silo, "c");
+        Assert.True(ClusterCertificates.IsTrusted(fromOld, bundle, ClusterRole.Silo));
+        Assert.True(ClusterCertificates.IsTrusted(fromNew, bundle, ClusterRole.Silo));
+        Assert.False(ClusterCertificates.IsTrusted(fromOther, bundle, ClusterRole.Silo));
+    }
+
     private static ClusterTlsMaterial? Load(string folder, string name, ClusterRole role, out string problems)
     {
         var settings = new StartupSettings(new ConfigurationBuilder().Build());

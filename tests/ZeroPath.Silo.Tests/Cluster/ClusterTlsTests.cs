@@ -38,8 +38,8 @@ public sealed class ClusterTlsTests : IAsyncLifetime
         {
             "no TLS" => null,
             // It trusts the real CA, so only the silo's check of the client certificate can stop it.
-            "another CA" => new ClusterTlsMaterial(TestCertificates.Gateway.Authority, ClusterCertificates.Issue(rogueAuthority, ClusterRole.Gateway, "rogue")),
-            _ => new ClusterTlsMaterial(TestCertificates.Silo.Authority, TestCertificates.Silo.Certificate),
+            "another CA" => new ClusterTlsMaterial(TestCertificates.Gateway.Authorities, ClusterCertificates.Issue(rogueAuthority, ClusterRole.Gateway, "rogue")),
+            _ => new ClusterTlsMaterial(TestCertificates.Silo.Authorities, TestCertificates.Silo.Certificate),
         };
 
         var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
@@ -56,7 +56,7 @@ public sealed class ClusterTlsTests : IAsyncLifetime
         // A rogue silo (say, one added to membership by whoever can write to Redis) that would accept the gateway: only
         // the gateway's own check of the silo's certificate stands between it and the secrets it would be sent.
         using var rogueAuthority = ClusterCertificates.CreateAuthority("rogue CA");
-        var rogueTls = new ClusterTlsMaterial(TestCertificates.Gateway.Authority, ClusterCertificates.Issue(rogueAuthority, ClusterRole.Silo, "rogue"));
+        var rogueTls = new ClusterTlsMaterial(TestCertificates.Gateway.Authorities, ClusterCertificates.Issue(rogueAuthority, ClusterRole.Silo, "rogue"));
         await using var rogue = await TestSilo.StartAsync(tls: rogueTls);
 
         var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
@@ -75,8 +75,8 @@ public sealed class ClusterTlsTests : IAsyncLifetime
     {
         using var rogueAuthority = ClusterCertificates.CreateAuthority("rogue CA");
         var tls = presenting == "another CA"
-            ? new ClusterTlsMaterial(TestCertificates.Silo.Authority, ClusterCertificates.Issue(rogueAuthority, ClusterRole.Silo, "rogue"))
-            : new ClusterTlsMaterial(TestCertificates.Silo.Authority, TestCertificates.Gateway.Certificate);
+            ? new ClusterTlsMaterial(TestCertificates.Silo.Authorities, ClusterCertificates.Issue(rogueAuthority, ClusterRole.Silo, "rogue"))
+            : new ClusterTlsMaterial(TestCertificates.Silo.Authorities, TestCertificates.Gateway.Certificate);
 
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
