@@ -8,7 +8,17 @@ namespace ZeroPath.Bench.Edge;
 internal sealed record TargetCheck(string Scenario, string What, double Measured, string MeasuredText, string Target, bool Met);
 
 /// <summary>Writes <c>docs/benchmarks.md</c> and <c>results/summary.json</c> from what the phases measured.</summary>
-internal sealed class Report(LoadResults load, ColdResult? cold, MemoryResult? memory, IReadOnlyList<string> commands, TimeSpan? elapsed, string endLoadAverage, string? foreignCpu)
+internal sealed class Report(
+    LoadResults load,
+    ColdResult? cold,
+    MemoryResult? memory,
+    TimingResult? timing,
+    IReadOnlyList<string> commands,
+    TimeSpan? elapsed,
+    string endLoadAverage,
+    string? foreignCpu,
+    string? timingForeignCpu,
+    string invocation)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -123,6 +133,7 @@ internal sealed class Report(LoadResults load, ColdResult? cold, MemoryResult? m
         FloodSection(md);
         MemorySection(md);
         ColdSection(md);
+        md.Append(TimingReport.Markdown(timing, timingForeignCpu, invocation, commands: null));
         CommandsSection(md);
         return md.ToString();
     }
@@ -182,6 +193,31 @@ internal sealed class Report(LoadResults load, ColdResult? cold, MemoryResult? m
         }),
         memory,
         cold,
+        timing = timing is null ? null : new
+        {
+            timing.DurationSeconds,
+            timing.UnexpectedAnswers,
+            kinds = timing.Kinds.Select(k => new
+            {
+                k.Id,
+                coldP50Ms = k.Cold.P50,
+                coldP99Ms = k.Cold.P99,
+                warmP50Ms = k.Warm.P50,
+                warmP99Ms = k.Warm.P99,
+            }),
+            comparisons = timing.Comparisons.Select(c => new
+            {
+                c.Phase,
+                c.A,
+                c.B,
+                c.Result.Ratio,
+                c.Result.RatioLow,
+                c.Result.RatioHigh,
+                c.Result.KsD,
+                c.Result.KsP,
+                c.Result.Distinguishable,
+            }),
+        },
     };
 
     public static JsonSerializerOptions SummaryJson { get; } = new(Json.Options)
