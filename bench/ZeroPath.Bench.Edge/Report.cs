@@ -94,7 +94,8 @@ internal sealed class Report(
         md.AppendLine("(instrumented, nothing exported: no OTLP endpoint is set). The driver");
         md.AppendLine("(`bench/ZeroPath.Bench.Edge`) creates tokens through the admin API, runs wrk with `bench/lua/edge.lua` (the same");
         md.AppendLine("script on both sides of every comparison; its `done()` prints the counts and latency percentiles) and writes this");
-        md.AppendLine("file and `bench/results/summary.json`.").AppendLine();
+        md.AppendLine("file and `bench/results/summary.json`. The last section, refusal timing, is a different kind of measurement:");
+        md.AppendLine("single requests timed one by one against a gateway of its own (`./bench.sh --timing-only` runs it alone).").AppendLine();
         md.AppendLine(Inv, $"Every wrk run: `-t{s.Threads} -c{s.Connections}` (wrk gets at most one of the cores). Before any measurement each endpoint");
         md.AppendLine("gets a few seconds of load (JIT compilation settles); each measurement starts with a warm-up run (discarded). The");
         md.AppendLine(Inv, $"two sides of a comparison are each measured for {s.DurationSeconds} s in two halves, in the order baseline, subject, subject, baseline,");

@@ -131,7 +131,7 @@ internal sealed class TimingPhase(BenchSettings settings)
     /// each kind are cut into <paramref name="blocks"/> equal parts; block by block, the requests of that part of every
     /// kind are shuffled together. An id's first request in the order is its cold one, wherever the shuffle put it.
     /// </summary>
-    private static TimingPlan Plan(TimingPool[] pools, int warm, int blocks, Random random)
+    internal static TimingPlan Plan(TimingPool[] pools, int warm, int blocks, Random random)
     {
         var order = new List<TimingStep>();
         for (var block = 0; block < blocks; block++)
@@ -255,6 +255,11 @@ internal sealed class TimingRunner(HttpClient http, SecretFormatKeyRing keyRing,
             if (gapMs > 0)
             {
                 await Task.Delay(gapMs);
+            }
+
+            if ((order + 1) % Math.Max(1, plan.Steps.Length / 10) == 0)
+            {
+                Console.WriteLine(FormattableString.Invariant($"    {order + 1} of {plan.Steps.Length} requests, {Stopwatch.GetElapsedTime(runStarted).TotalSeconds:F0} s"));
             }
         }
 

@@ -156,9 +156,12 @@ internal static class TimingReport
         md.AppendLine("### Told apart beyond noise?").AppendLine();
         md.AppendLine("B against A in the same run: the ratio and the difference of their medians with bootstrap 95% intervals");
         md.AppendLine(Inv, $"({N0(TimingStats.BootstrapResamples)} resamples), and the two-sample Kolmogorov-Smirnov statistic D (the largest gap between the");
-        md.AppendLine("two distributions, 0 to 1) with its p-value. \"Yes\" when the ratio's interval leaves out 1 and p < 0.001. With");
-        md.AppendLine("thousands of samples a shift of a few microseconds passes; the difference says how much an observer would have to");
-        md.AppendLine("resolve, and the A/A control (the same kind twice) shows what noise alone gives.").AppendLine();
+        md.AppendLine("two distributions, 0 to 1) with its p-value. \"Yes\" when the ratio's interval leaves out 1 and p < 0.001. The KS");
+        md.AppendLine("p-value holds even though background load comes in bursts, because each request's kind was drawn at random for");
+        md.AppendLine("its time slot; the bootstrap intervals treat samples as independent, which bursts make them not, so they are a");
+        md.AppendLine("little too narrow. The A/A control (the same kind twice) shows what noise alone gives: differences of its size");
+        md.AppendLine("are noise. With thousands of samples a shift of some microseconds passes; the difference says how much an");
+        md.AppendLine("observer would have to resolve.").AppendLine();
         md.AppendLine("| Phase | A | B | Question | A p50 ms | B p50 ms | B/A [95% interval] | B−A µs [95% interval] | KS D | KS p | Told apart |");
         md.AppendLine("| --- | --- | --- | --- | ---: | ---: | --- | --- | ---: | ---: | --- |");
         foreach (var c in timing.Comparisons)
