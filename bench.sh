@@ -70,7 +70,7 @@ timing_warm="${BENCH_TIMING_WARM:-2000}"
 timing_warmup_ids=10
 if [ "$quick" -eq 1 ]; then
   duration=4; warmup=1; prewarm=2; tokens=1000; events=20; cold_tokens=20; memory_tokens=10000
-  timing_cold=20; timing_warm=200; timing_warmup_ids=4
+  timing_cold=10; timing_warm=100; timing_warmup_ids=2
   report="$results/benchmarks-quick.md"
 fi
 
