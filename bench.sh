@@ -5,24 +5,31 @@
 # Starts on free loopback ports: redis-server and Azurite; 1 silo (cheap Argon2, so tokens can be seeded quickly);
 # 2 gateways with the validation cache and 1 without it; the demo upstream; RedisEdge with its own redis-server and
 # PlainProxy (bench/). The driver (bench/ZeroPath.Bench.Edge) seeds tokens through the admin API and runs wrk with
-# bench/lua/edge.lua; then the silo is restarted with production Argon2 for the cold-validation scenario. Writes
-# docs/benchmarks.md and bench/results/summary.json (printed at the end); logs and raw results stay in
-# bench/results/. Everything it started is stopped when it ends, also on failure or Ctrl-C.
+# bench/lua/edge.lua; then the silo is restarted with production Argon2 for the cold-validation scenario. Refusal
+# timing: its tokens are created (cheap Argon2 before that restart, production Argon2 after it), the silo is
+# restarted once more and a 4th gateway started, and the driver times refused credentials of every kind against it,
+# interleaved. Writes docs/benchmarks.md and bench/results/summary.json (printed at the end); logs and raw results
+# stay in bench/results/. Everything it started is stopped when it ends, also on failure or Ctrl-C.
 #
-#   ./bench.sh [--quick] [--no-build]
-#     --quick     short runs, fewer tokens: a smoke test of the tooling; the report goes to
-#                 bench/results/benchmarks-quick.md, docs/benchmarks.md is left alone
-#     --no-build  build only the bench projects; use the existing Release builds of silo, gateway and demo upstream
+#   ./bench.sh [--quick] [--no-build] [--timing-only]
+#     --quick        short runs, fewer tokens: a smoke test of the tooling; the report goes to
+#                    bench/results/benchmarks-quick.md, docs/benchmarks.md is left alone
+#     --no-build     build only the bench projects; use the existing Release builds of silo, gateway and demo upstream
+#     --timing-only  only the refusal timing (Redis, Azurite, the silo and the timing gateway): replaces its section
+#                    of the report and leaves the rest of it as it was
 #
 # Environment, defaults in brackets: BENCH_THREADS [1] and BENCH_CONNECTIONS [32] of every wrk run;
 # BENCH_DURATION [10] and BENCH_WARMUP [2] seconds per run; BENCH_PREWARM [4] seconds per endpoint before the first
 # run; BENCH_TOKENS [10000]; BENCH_TOKENS_PER_ORG [100]; BENCH_SEED_PARALLELISM [64]; BENCH_EVENTS [200] per
-# propagation kind; BENCH_FLOOD_RATE [1000] req/s; BENCH_COLD_TOKENS [40]; BENCH_MEMORY_TOKENS [100000].
+# propagation kind; BENCH_FLOOD_RATE [1000] req/s; BENCH_COLD_TOKENS [40]; BENCH_MEMORY_TOKENS [100000];
+# BENCH_TIMING_COLD [200] ids and BENCH_TIMING_WARM [2000] repeated requests per refusal kind; BENCH_TIMING_SEED
+# [random] the order of the timing requests.
 set -euo pipefail
 cd "$(dirname "$0")"
 # shellcheck source=scripts-lib.sh
 . ./scripts-lib.sh
 started_at=$(date +%s)
+invocation="./bench.sh${*:+ $*}"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 configuration=Release
 results="$root/bench/results"
@@ -35,10 +42,12 @@ die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
 
 quick=0
 build=1
+timing_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
     --no-build) build=0; shift ;;
+    --timing-only) timing_only=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see ./bench.sh --help)" ;;
   esac
@@ -56,8 +65,12 @@ cold_tokens="${BENCH_COLD_TOKENS:-40}"
 tokens_per_org="${BENCH_TOKENS_PER_ORG:-100}"
 seed_parallelism="${BENCH_SEED_PARALLELISM:-64}"
 memory_tokens="${BENCH_MEMORY_TOKENS:-100000}"
+timing_cold="${BENCH_TIMING_COLD:-200}"
+timing_warm="${BENCH_TIMING_WARM:-2000}"
+timing_warmup_ids=10
 if [ "$quick" -eq 1 ]; then
   duration=4; warmup=1; prewarm=2; tokens=1000; events=20; cold_tokens=20; memory_tokens=10000
+  timing_cold=10; timing_warm=100; timing_warmup_ids=2
   report="$results/benchmarks-quick.md"
 fi
 
@@ -111,6 +124,7 @@ upstream_port=$(free_port)
 gateway1_port=$(free_port)
 gateway2_port=$(free_port)
 nocache_port=$(free_port)
+timing_gateway_port=$(free_port)
 redisedge_port=$(free_port)
 plainproxy_port=$(free_port)
 
@@ -180,6 +194,14 @@ forget() { # pid: a process bench.sh stopped itself is no longer watched
   app_pids=("${kept[@]}")
 }
 
+restart_silo() { # log-name [more silo args]: stops the silo (SIGTERM) and starts it again; every grain starts inactive
+  stop_group TERM 60 "$silo_pid"
+  forget "$silo_pid"
+  start_app "$1" silo ZeroPath.Silo "${silo_args[@]}" "${@:2}"
+  silo_pid=$started_pid
+  wait_ok "$1" "http://127.0.0.1:$admin_port/readyz"
+}
+
 wait_ok() { # name url
   for _ in $(seq 1 240); do
     curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
@@ -192,19 +214,21 @@ wait_ok() { # name url
   die "$1 did not become ready at $2; see $logs/$1.log"
 }
 
-phase "starting redis-server (x2: membership, RedisEdge) and Azurite on free loopback ports"
+phase "starting redis-server (x2: membership, RedisEdge; only the first with --timing-only) and Azurite on free loopback ports"
 start_redis "$redis_port" "$results/redis" "$logs/redis.log"
 pids+=("$started_pid"); server_pids+=("$started_pid")
 record "$root" redis-server --port "$redis_port" --bind 127.0.0.1 --dir bench/results/redis --appendonly yes --save ""
-mkdir -p "$results/edge-redis"
-redis-server --port "$edge_redis_port" --bind 127.0.0.1 --dir "$results/edge-redis" --appendonly no --save "" >"$logs/edge-redis.log" 2>&1 &
-pids+=("$!"); server_pids+=("$!")
-record "$root" redis-server --port "$edge_redis_port" --bind 127.0.0.1 --dir bench/results/edge-redis --appendonly no --save ""
+if [ "$timing_only" -eq 0 ]; then
+  mkdir -p "$results/edge-redis"
+  redis-server --port "$edge_redis_port" --bind 127.0.0.1 --dir "$results/edge-redis" --appendonly no --save "" >"$logs/edge-redis.log" 2>&1 &
+  pids+=("$!"); server_pids+=("$!")
+  record "$root" redis-server --port "$edge_redis_port" --bind 127.0.0.1 --dir bench/results/edge-redis --appendonly no --save ""
+fi
 start_azurite "$azurite_port" "$results/azurite" "$logs/azurite.log"
 pids+=("$started_pid"); server_pids+=("$started_pid")
 record "$root" tools/servers/node_modules/.bin/azurite-table --tableHost 127.0.0.1 --tablePort "$azurite_port" --location bench/results/azurite --skipApiVersionCheck --disableTelemetry --silent
 wait_for_port "$redis_port" redis-server "$logs/redis.log"
-wait_for_port "$edge_redis_port" redis-server "$logs/edge-redis.log"
+[ "$timing_only" -eq 1 ] || wait_for_port "$edge_redis_port" redis-server "$logs/edge-redis.log"
 wait_for_port "$azurite_port" Azurite "$logs/azurite.log"
 
 cluster=(--ZeroPath:Cluster:ClusterId="bench-$started_at" --ZeroPath:Cluster:Redis="127.0.0.1:$redis_port")
@@ -213,40 +237,26 @@ silo_args=("${cluster[@]}" --Urls="http://127.0.0.1:$admin_port" --ZeroPath:Silo
   --ZeroPath:Storage:ConnectionString="$(azurite_connection "$azurite_port")" "${secret_format[@]}")
 upstreams=(--ZeroPath:Upstreams:V1="http://127.0.0.1:$upstream_port" --ZeroPath:Upstreams:V2="http://127.0.0.1:$upstream_port")
 
-note "silo (cheap Argon2), demo upstream, RedisEdge, PlainProxy, 2 gateways with the cache, 1 without"
-phase "starting the silo (cheap Argon2), 3 gateways, the demo upstream, RedisEdge and PlainProxy (logs in bench/results/logs/)"
-start_app silo silo ZeroPath.Silo "${silo_args[@]}" "${cheap_argon2[@]}"
-silo_pid=$started_pid
-start_app upstream tools/demo-upstream ZeroPath.DemoUpstream --Urls="http://127.0.0.1:$upstream_port"
-start_app redisedge bench/ZeroPath.Bench.RedisEdge ZeroPath.Bench.RedisEdge --Urls="http://127.0.0.1:$redisedge_port" --Redis="127.0.0.1:$edge_redis_port"
-start_app plainproxy bench/ZeroPath.Bench.PlainProxy ZeroPath.Bench.PlainProxy --Urls="http://127.0.0.1:$plainproxy_port" --Upstream="http://127.0.0.1:$upstream_port"
-wait_ok silo "http://127.0.0.1:$admin_port/readyz"
-start_app gateway-1 gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$gateway1_port" "${upstreams[@]}" "${secret_format[@]}"
-start_app gateway-2 gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$gateway2_port" "${upstreams[@]}" "${secret_format[@]}"
-start_app gateway-nocache gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$nocache_port" "${upstreams[@]}" "${secret_format[@]}" \
-  --ZeroPath:Gateway:Cache:Enabled=false
-wait_ok upstream "http://127.0.0.1:$upstream_port/"
-wait_ok redisedge "http://127.0.0.1:$redisedge_port/healthz"
-wait_ok plainproxy "http://127.0.0.1:$plainproxy_port/healthz"
-wait_ok gateway-1 "http://127.0.0.1:$gateway1_port/readyz"
-wait_ok gateway-2 "http://127.0.0.1:$gateway2_port/readyz"
-wait_ok gateway-nocache "http://127.0.0.1:$nocache_port/readyz"
-
 driver=(dotnet "$root/bench/ZeroPath.Bench.Edge/bin/$configuration/net10.0/ZeroPath.Bench.Edge.dll")
 driver_args=(
-  --Admin="http://127.0.0.1:$admin_port" --Gateway1="http://127.0.0.1:$gateway1_port"
-  --Gateway2="http://127.0.0.1:$gateway2_port" --GatewayNoCache="http://127.0.0.1:$nocache_port"
-  --RedisEdge="http://127.0.0.1:$redisedge_port" --PlainProxy="http://127.0.0.1:$plainproxy_port"
-  --EdgeRedis="127.0.0.1:$edge_redis_port" --Lua="$root/bench/lua/edge.lua" --Results="$results" --Report="$report"
-  --KeyId="$key_id" --Sdk="$(dotnet --version)" --LoadBefore="$load_before" --Threads="$threads" --Connections="$connections"
-  --Duration="$duration" --Warmup="$warmup" --Prewarm="$prewarm" --Tokens="$tokens" --PropagationEvents="$events"
-  --FloodRate="$flood_rate" --ColdTokens="$cold_tokens"
-  --TokensPerOrg="$tokens_per_org" --SeedParallelism="$seed_parallelism"
+  --Admin="http://127.0.0.1:$admin_port" --Results="$results" --Report="$report" --KeyId="$key_id" --Sdk="$(dotnet --version)"
+  --LoadBefore="$load_before" --TokensPerOrg="$tokens_per_org" --SeedParallelism="$seed_parallelism"
   --SeedArgon2="m=64 KiB, t=1, p=1" --ColdArgon2="m=19456 KiB, t=2, p=1, the production defaults"
+  --TimingCold="$timing_cold" --TimingWarm="$timing_warm" --TimingWarmupIds="$timing_warmup_ids" --Invocation="$invocation"
 )
+if [ -n "${BENCH_TIMING_SEED:-}" ]; then driver_args+=(--TimingSeed="$BENCH_TIMING_SEED"); fi
+if [ "$timing_only" -eq 0 ]; then
+  driver_args+=(
+    --Gateway1="http://127.0.0.1:$gateway1_port" --Gateway2="http://127.0.0.1:$gateway2_port"
+    --GatewayNoCache="http://127.0.0.1:$nocache_port" --RedisEdge="http://127.0.0.1:$redisedge_port"
+    --PlainProxy="http://127.0.0.1:$plainproxy_port" --EdgeRedis="127.0.0.1:$edge_redis_port" --Lua="$root/bench/lua/edge.lua"
+    --Threads="$threads" --Connections="$connections" --Duration="$duration" --Warmup="$warmup" --Prewarm="$prewarm"
+    --Tokens="$tokens" --PropagationEvents="$events" --FloodRate="$flood_rate" --ColdTokens="$cold_tokens"
+  )
+fi
 # CPU time, in clock ticks: of the whole machine (busy, not idle), and of bench.sh's own processes (the servers and
-# hosts it started, plus everything it has waited for: the driver and its wrk runs). The difference over phase 1 is
-# what other processes took from the machine meanwhile; the report shows it.
+# hosts it started, plus everything it has waited for: the driver and its wrk runs). The difference over a
+# measurement is what other processes took from the machine meanwhile; the report shows it.
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 own_ticks() {
   local total=0 pid fields
@@ -257,32 +267,94 @@ own_ticks() {
   done
   echo "$total"
 }
+measure_start() { machine_before=$(machine_ticks); own_before=$(own_ticks); measure_started=$(date +%s); }
+measure_foreign() { # "<seconds of CPU> of <elapsed> s x <cores> cores" since measure_start
+  local machine_used own_used ticks
+  machine_used=$(($(machine_ticks) - machine_before)); own_used=$(($(own_ticks) - own_before))
+  ticks=$(getconf CLK_TCK)
+  echo "$(((machine_used - own_used) / ticks)) of $(($(date +%s) - measure_started)) s x $(nproc) cores"
+}
 
-run_driver() { # phase [more args]
+run_driver() { # phase [more args]; the driver alone gets the secret-format key, from its environment
   record "$root" "${driver[@]}" "$1" "${driver_args[@]}" "${@:2}"
-  "${driver[@]}" "$1" "${driver_args[@]}" "${@:2}" &
+  ZP_BENCH_FORMAT_KEY="$format_key" "${driver[@]}" "$1" "${driver_args[@]}" "${@:2}" &
   driver_pid=$!
   wait "$driver_pid"
   driver_pid=""
 }
 
-note "phase 1, scenarios (a)-(g)"
-phase "phase 1: scenarios (a)-(g)"
-machine_before=$(machine_ticks); own_before=$(own_ticks); phase1_started=$(date +%s)
-run_driver load
-machine_used=$(($(machine_ticks) - machine_before)); own_used=$(($(own_ticks) - own_before))
-ticks=$(getconf CLK_TCK)
-foreign_cpu="$(((machine_used - own_used) / ticks)) of $(($(date +%s) - phase1_started)) s x $(nproc) cores"
+if [ "$timing_only" -eq 1 ]; then
+  note "silo (cheap Argon2)"
+  phase "starting the silo (cheap Argon2) (logs in bench/results/logs/)"
+  start_app silo silo ZeroPath.Silo "${silo_args[@]}" "${cheap_argon2[@]}"
+  silo_pid=$started_pid
+  wait_ok silo "http://127.0.0.1:$admin_port/readyz"
+else
+  note "silo (cheap Argon2), demo upstream, RedisEdge, PlainProxy, 2 gateways with the cache, 1 without"
+  phase "starting the silo (cheap Argon2), 3 gateways, the demo upstream, RedisEdge and PlainProxy (logs in bench/results/logs/)"
+  start_app silo silo ZeroPath.Silo "${silo_args[@]}" "${cheap_argon2[@]}"
+  silo_pid=$started_pid
+  start_app upstream tools/demo-upstream ZeroPath.DemoUpstream --Urls="http://127.0.0.1:$upstream_port"
+  start_app redisedge bench/ZeroPath.Bench.RedisEdge ZeroPath.Bench.RedisEdge --Urls="http://127.0.0.1:$redisedge_port" --Redis="127.0.0.1:$edge_redis_port"
+  start_app plainproxy bench/ZeroPath.Bench.PlainProxy ZeroPath.Bench.PlainProxy --Urls="http://127.0.0.1:$plainproxy_port" --Upstream="http://127.0.0.1:$upstream_port"
+  wait_ok silo "http://127.0.0.1:$admin_port/readyz"
+  start_app gateway-1 gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$gateway1_port" "${upstreams[@]}" "${secret_format[@]}"
+  start_app gateway-2 gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$gateway2_port" "${upstreams[@]}" "${secret_format[@]}"
+  start_app gateway-nocache gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$nocache_port" "${upstreams[@]}" "${secret_format[@]}" \
+    --ZeroPath:Gateway:Cache:Enabled=false
+  wait_ok upstream "http://127.0.0.1:$upstream_port/"
+  wait_ok redisedge "http://127.0.0.1:$redisedge_port/healthz"
+  wait_ok plainproxy "http://127.0.0.1:$plainproxy_port/healthz"
+  wait_ok gateway-1 "http://127.0.0.1:$gateway1_port/readyz"
+  wait_ok gateway-2 "http://127.0.0.1:$gateway2_port/readyz"
+  wait_ok gateway-nocache "http://127.0.0.1:$nocache_port/readyz"
+fi
 
-phase "phase 2: restarting the silo with production Argon2 for scenario (i)"
-note "phase 2, scenario (i): the silo stopped (SIGTERM) and started again without the cheap Argon2 settings"
-stop_group TERM 60 "$silo_pid"
-forget "$silo_pid"
-start_app silo-production-argon2 silo ZeroPath.Silo "${silo_args[@]}"
-silo_pid=$started_pid
-wait_ok silo-production-argon2 "http://127.0.0.1:$admin_port/readyz"
-wait_ok gateway-1 "http://127.0.0.1:$gateway1_port/readyz"
-run_driver cold
+if [ "$timing_only" -eq 0 ]; then
+  note "phase 1, scenarios (a)-(g)"
+  phase "phase 1: scenarios (a)-(g)"
+  measure_start
+  run_driver load
+  foreign_cpu="$(measure_foreign)"
+fi
+
+note "refusal timing: its tokens hashed cheaply (the kinds that never run Argon2); revoked.earlier revoked now"
+phase "refusal timing: creating the tokens that never run Argon2"
+run_driver timing-seed --TimingSet=cheap
+
+phase "phase 2: restarting the silo with production Argon2"
+note "phase 2: the silo stopped (SIGTERM) and started again without the cheap Argon2 settings"
+restart_silo silo-production-argon2
+if [ "$timing_only" -eq 0 ]; then
+  wait_ok gateway-1 "http://127.0.0.1:$gateway1_port/readyz"
+  note "scenario (i)"
+  run_driver cold
+fi
+
+note "refusal timing: the tokens whose wrong secrets are verified, hashed with production Argon2"
+phase "refusal timing: creating the tokens hashed with production Argon2"
+run_driver timing-seed --TimingSet=argon2
+note "refusal timing: the silo restarted again (no grain active), then a gateway of its own (nothing cached)"
+phase "refusal timing: restarting the silo, starting the timing gateway"
+restart_silo silo-timing
+start_app gateway-timing gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$timing_gateway_port" "${upstreams[@]}" "${secret_format[@]}"
+wait_ok gateway-timing "http://127.0.0.1:$timing_gateway_port/readyz"
+phase "refusal timing: $timing_cold ids and $timing_warm repeats per kind, interleaved"
+note "refusal timing"
+measure_start
+run_driver timing --GatewayTiming="http://127.0.0.1:$timing_gateway_port"
+timing_foreign_cpu="$(measure_foreign)"
+
+if [ "$timing_only" -eq 1 ]; then
+  phase "report: the refusal-timing section"
+  note "report"
+  run_driver timing-report --TimingForeignCpu="$timing_foreign_cpu"
+  say ""
+  say "Report (refusal-timing section): $report"
+  say "Raw results: $results/timing.json, $results/timing-samples.csv (logs: $logs/)"
+  say "bench.sh took $(($(date +%s) - started_at)) s"
+  exit 0
+fi
 
 # (h) in process, with the product's own types, once the servers are no longer under load.
 phase "scenario (h): memory per cached token and per active token grain, $memory_tokens tokens, in process"
@@ -293,8 +365,8 @@ dotnet "$root/bench/ZeroPath.Benchmarks/bin/$configuration/net10.0/ZeroPath.Benc
 
 note "report"
 phase "report"
-run_driver report --Elapsed="$(($(date +%s) - started_at))" --ForeignCpu="$foreign_cpu"
+run_driver report --Elapsed="$(($(date +%s) - started_at))" --ForeignCpu="$foreign_cpu" --TimingForeignCpu="$timing_foreign_cpu"
 say ""
 say "Report: $report"
-say "JSON summary: $results/summary.json (raw results: $results/load.json, $results/cold.json; logs: $logs/)"
+say "JSON summary: $results/summary.json (raw results: $results/load.json, $results/cold.json, $results/timing.json; logs: $logs/)"
 say "bench.sh took $(($(date +%s) - started_at)) s"

@@ -16,12 +16,23 @@ internal sealed class BenchSettings
     public Uri RedisEdge => Url("RedisEdge");
     public Uri PlainProxy => Url("PlainProxy");
 
+    /// <summary>The gateway started for the refusal-timing scenario alone, after its tokens were made.</summary>
+    public Uri GatewayTiming => Url("GatewayTiming");
+
     /// <summary>StackExchange.Redis connection string of the redis-server that RedisEdge reads.</summary>
     public string EdgeRedis => Required("EdgeRedis");
 
     public static string AdminKey => Environment.GetEnvironmentVariable("ZP_ADMIN_KEY") is { Length: > 0 } key
         ? key
         : throw new InvalidOperationException("ZP_ADMIN_KEY must be set.");
+
+    /// <summary>
+    /// The secret-format key (base64) bench.sh generated for this run, from the environment so that no command line
+    /// shows it: the refusal-timing scenario makes secrets with valid tags, as only the cluster could.
+    /// </summary>
+    public static string FormatKey => Environment.GetEnvironmentVariable("ZP_BENCH_FORMAT_KEY") is { Length: > 0 } key
+        ? key
+        : throw new InvalidOperationException("ZP_BENCH_FORMAT_KEY must be set (bench.sh sets it for the timing steps).");
 
     public string LuaScript => Path.GetFullPath(Required("Lua"));
     public string Results => Path.GetFullPath(Required("Results"));
@@ -42,6 +53,30 @@ internal sealed class BenchSettings
     public int FloodRate => Int("FloodRate", 1_000);
     public int FloodConnections => Int("FloodConnections", 128);
     public int ColdTokens => Int("ColdTokens", 40);
+
+    /// <summary>Refusal timing: which token sets timing-seed creates (cheap or argon2, see <see cref="TimingKinds"/>).</summary>
+    public string TimingSet => Required("TimingSet");
+
+    /// <summary>Refusal timing: ids per kind, each asked first once (the cold samples).</summary>
+    public int TimingCold => Int("TimingCold", 200);
+
+    /// <summary>Refusal timing: repeated requests per kind over those ids (the warm samples).</summary>
+    public int TimingWarm => Int("TimingWarm", 2_000);
+
+    /// <summary>Refusal timing: ids per kind in the discarded warm-up pass before the measurement.</summary>
+    public int TimingWarmupIds => Int("TimingWarmupIds", 10);
+
+    /// <summary>Refusal timing: the pause after each answer before the next request, in milliseconds.</summary>
+    public int TimingGapMs => Int("TimingGapMs", 2);
+
+    /// <summary>Refusal timing: the seed of the request order (random when not given; the report shows it).</summary>
+    public int TimingSeed => Int("TimingSeed", Random.Shared.Next());
+
+    /// <summary>Refusal timing: CPU seconds other processes used during the measurement (timing report).</summary>
+    public string? TimingForeignCpu => values.GetValueOrDefault("TimingForeignCpu");
+
+    /// <summary>How bench.sh was invoked, for the report.</summary>
+    public string Invocation => Optional("Invocation", "./bench.sh");
 
     /// <summary>The SDK that built everything (<c>dotnet --version</c>, from bench.sh).</summary>
     public string Sdk => Optional("Sdk", "unknown");

@@ -8,7 +8,17 @@ namespace ZeroPath.Bench.Edge;
 internal sealed record TargetCheck(string Scenario, string What, double Measured, string MeasuredText, string Target, bool Met);
 
 /// <summary>Writes <c>docs/benchmarks.md</c> and <c>results/summary.json</c> from what the phases measured.</summary>
-internal sealed class Report(LoadResults load, ColdResult? cold, MemoryResult? memory, IReadOnlyList<string> commands, TimeSpan? elapsed, string endLoadAverage, string? foreignCpu)
+internal sealed class Report(
+    LoadResults load,
+    ColdResult? cold,
+    MemoryResult? memory,
+    TimingResult? timing,
+    IReadOnlyList<string> commands,
+    TimeSpan? elapsed,
+    string endLoadAverage,
+    string? foreignCpu,
+    string? timingForeignCpu,
+    string invocation)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -84,7 +94,8 @@ internal sealed class Report(LoadResults load, ColdResult? cold, MemoryResult? m
         md.AppendLine("(instrumented, nothing exported: no OTLP endpoint is set). The driver");
         md.AppendLine("(`bench/ZeroPath.Bench.Edge`) creates tokens through the admin API, runs wrk with `bench/lua/edge.lua` (the same");
         md.AppendLine("script on both sides of every comparison; its `done()` prints the counts and latency percentiles) and writes this");
-        md.AppendLine("file and `bench/results/summary.json`.").AppendLine();
+        md.AppendLine("file and `bench/results/summary.json`. The last section, refusal timing, is a different kind of measurement:");
+        md.AppendLine("single requests timed one by one against a gateway of its own (`./bench.sh --timing-only` runs it alone).").AppendLine();
         md.AppendLine(Inv, $"Every wrk run: `-t{s.Threads} -c{s.Connections}` (wrk gets at most one of the cores). Before any measurement each endpoint");
         md.AppendLine("gets a few seconds of load (JIT compilation settles); each measurement starts with a warm-up run (discarded). The");
         md.AppendLine(Inv, $"two sides of a comparison are each measured for {s.DurationSeconds} s in two halves, in the order baseline, subject, subject, baseline,");
@@ -123,6 +134,7 @@ internal sealed class Report(LoadResults load, ColdResult? cold, MemoryResult? m
         FloodSection(md);
         MemorySection(md);
         ColdSection(md);
+        md.Append(TimingReport.Markdown(timing, timingForeignCpu, invocation, commands: null));
         CommandsSection(md);
         return md.ToString();
     }
@@ -182,6 +194,31 @@ internal sealed class Report(LoadResults load, ColdResult? cold, MemoryResult? m
         }),
         memory,
         cold,
+        timing = timing is null ? null : new
+        {
+            timing.DurationSeconds,
+            timing.UnexpectedAnswers,
+            kinds = timing.Kinds.Select(k => new
+            {
+                k.Id,
+                coldP50Ms = k.Cold.P50,
+                coldP99Ms = k.Cold.P99,
+                warmP50Ms = k.Warm.P50,
+                warmP99Ms = k.Warm.P99,
+            }),
+            comparisons = timing.Comparisons.Select(c => new
+            {
+                c.Phase,
+                c.A,
+                c.B,
+                c.Result.Ratio,
+                c.Result.RatioLow,
+                c.Result.RatioHigh,
+                c.Result.KsD,
+                c.Result.KsP,
+                c.Result.Distinguishable,
+            }),
+        },
     };
 
     public static JsonSerializerOptions SummaryJson { get; } = new(Json.Options)
