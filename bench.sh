@@ -113,6 +113,11 @@ key_id=b1
 format_key="$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
 secret_format=(--ZeroPath:SecretFormat:CurrentKeyId="$key_id" --ZeroPath:SecretFormat:Keys:"$key_id"="$format_key")
 cheap_argon2=(--ZeroPath:Argon2:MemoryKiB=64 --ZeroPath:Argon2:Iterations=1)
+# The cluster plane as in production: mutual TLS (certificates made for this run) and the silos' call key.
+tls="$(mktemp -d)"
+deploy/tls/make-cluster-certs.sh "$tls"
+ZeroPath__Cluster__CallKey="$(random_key)"
+export ZeroPath__Cluster__CallKey
 
 redis_port=$(free_port)
 edge_redis_port=$(free_port)
@@ -149,6 +154,7 @@ cleanup() {
     stop_group TERM 30 "${app_pids[@]}"
     stop_group INT 10 "${server_pids[@]}"
   fi
+  [ -z "${tls:-}" ] || rm -rf "$tls"
 }
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
@@ -231,8 +237,11 @@ wait_for_port "$redis_port" redis-server "$logs/redis.log"
 [ "$timing_only" -eq 1 ] || wait_for_port "$edge_redis_port" redis-server "$logs/edge-redis.log"
 wait_for_port "$azurite_port" Azurite "$logs/azurite.log"
 
-cluster=(--ZeroPath:Cluster:ClusterId="bench-$started_at" --ZeroPath:Cluster:Redis="127.0.0.1:$redis_port")
-silo_args=("${cluster[@]}" --Urls="http://127.0.0.1:$admin_port" --ZeroPath:Silo:SiloName=bench-silo
+cluster=(--ZeroPath:Cluster:ClusterId="bench-$started_at" --ZeroPath:Cluster:Redis="127.0.0.1:$redis_port"
+  --ZeroPath:Cluster:Tls:CaCertificatePath="$tls/ca.pem")
+gateway_tls=(--ZeroPath:Cluster:Tls:CertificatePath="$tls/gateway.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/gateway.key")
+silo_args=("${cluster[@]}" --ZeroPath:Cluster:Tls:CertificatePath="$tls/silo.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/silo.key"
+  --Urls="http://127.0.0.1:$admin_port" --ZeroPath:Silo:SiloName=bench-silo
   --ZeroPath:Silo:SiloPort="$silo_port" --ZeroPath:Silo:GatewayPort="$silo_gateway_port"
   --ZeroPath:Storage:ConnectionString="$(azurite_connection "$azurite_port")" "${secret_format[@]}")
 upstreams=(--ZeroPath:Upstreams:V1="http://127.0.0.1:$upstream_port" --ZeroPath:Upstreams:V2="http://127.0.0.1:$upstream_port")
@@ -298,9 +307,9 @@ else
   start_app redisedge bench/ZeroPath.Bench.RedisEdge ZeroPath.Bench.RedisEdge --Urls="http://127.0.0.1:$redisedge_port" --Redis="127.0.0.1:$edge_redis_port"
   start_app plainproxy bench/ZeroPath.Bench.PlainProxy ZeroPath.Bench.PlainProxy --Urls="http://127.0.0.1:$plainproxy_port" --Upstream="http://127.0.0.1:$upstream_port"
   wait_ok silo "http://127.0.0.1:$admin_port/readyz"
-  start_app gateway-1 gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$gateway1_port" "${upstreams[@]}" "${secret_format[@]}"
-  start_app gateway-2 gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$gateway2_port" "${upstreams[@]}" "${secret_format[@]}"
-  start_app gateway-nocache gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$nocache_port" "${upstreams[@]}" "${secret_format[@]}" \
+  start_app gateway-1 gateway ZeroPath.Gateway "${cluster[@]}" "${gateway_tls[@]}" --Urls="http://127.0.0.1:$gateway1_port" "${upstreams[@]}" "${secret_format[@]}"
+  start_app gateway-2 gateway ZeroPath.Gateway "${cluster[@]}" "${gateway_tls[@]}" --Urls="http://127.0.0.1:$gateway2_port" "${upstreams[@]}" "${secret_format[@]}"
+  start_app gateway-nocache gateway ZeroPath.Gateway "${cluster[@]}" "${gateway_tls[@]}" --Urls="http://127.0.0.1:$nocache_port" "${upstreams[@]}" "${secret_format[@]}" \
     --ZeroPath:Gateway:Cache:Enabled=false
   wait_ok upstream "http://127.0.0.1:$upstream_port/"
   wait_ok redisedge "http://127.0.0.1:$redisedge_port/healthz"
@@ -337,7 +346,7 @@ run_driver timing-seed --TimingSet=argon2
 note "refusal timing: the silo restarted again (no grain active), then a gateway of its own (nothing cached)"
 phase "refusal timing: restarting the silo, starting the timing gateway"
 restart_silo silo-timing
-start_app gateway-timing gateway ZeroPath.Gateway "${cluster[@]}" --Urls="http://127.0.0.1:$timing_gateway_port" "${upstreams[@]}" "${secret_format[@]}"
+start_app gateway-timing gateway ZeroPath.Gateway "${cluster[@]}" "${gateway_tls[@]}" --Urls="http://127.0.0.1:$timing_gateway_port" "${upstreams[@]}" "${secret_format[@]}"
 wait_ok gateway-timing "http://127.0.0.1:$timing_gateway_port/readyz"
 phase "refusal timing: $timing_cold ids and $timing_warm repeats per kind, interleaved"
 note "refusal timing"
