@@ -38,6 +38,8 @@ public sealed partial class TokenGrain(
     /// <summary>A write failed: storage may hold it anyway (a timeout after it landed), so the next write reads first.</summary>
     private bool reread;
 
+    private bool pepperReported;
+
     public async Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken)
     {
         if (!state.RecordExists)
@@ -85,6 +87,11 @@ public sealed partial class TokenGrain(
             var check = await running.WaitAsync(cancellationToken);
             if (check != SecretCheck.Match)
             {
+                if (check == SecretCheck.PepperKeyMissing)
+                {
+                    ReportMissingPepper(token.SecretHash);
+                }
+
                 return check == SecretCheck.Busy ? TokenValidation.Busy : TokenValidation.Invalid;
             }
 
@@ -327,6 +334,17 @@ public sealed partial class TokenGrain(
         valid = null;
     }
 
+    /// <summary>Once per activation: the token cannot validate until the operator configures its pepper key again.</summary>
+    private void ReportMissingPepper(string hash)
+    {
+        if (!pepperReported)
+        {
+            pepperReported = true;
+            var keyId = TokenSecretHasher.PepperKeyIdOf(hash);
+            LogPepperKeyMissing(logger, this.GetPrimaryKey(), keyId);
+        }
+    }
+
     private async Task UnregisterExpiryAsync()
     {
         if (await this.GetReminder(ExpiryReminder) is { } reminder)
@@ -340,6 +358,9 @@ public sealed partial class TokenGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to re-initialize existing token {TokenId} with a different record")]
     private static partial void LogInitializeRefused(ILogger logger, Guid tokenId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Token {TokenId} cannot validate: its hash was made with pepper key {PepperKeyId}, which is not configured (ZeroPath:Argon2:Pepper:Keys:{PepperKeyId}); every validation of it fails until the key is configured again")]
+    private static partial void LogPepperKeyMissing(ILogger logger, Guid tokenId, string? pepperKeyId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Token {TokenId} of organization {OrganizationId} ended: {Reason}")]
     private static partial void LogTerminated(ILogger logger, Guid tokenId, string organizationId, TokenEndReason reason);
