@@ -79,6 +79,21 @@ public sealed class TokenSecretHasher : IDisposable
         return await Task.Run(() => Hash(secret), cancellationToken);
     }
 
+    /// <summary>
+    /// Like <see cref="HashAsync"/>, but only if a slot is free now and nobody waits for one, else null at once: for work
+    /// that can wait (a hash upgrade), so it never delays or crowds out a verify.
+    /// </summary>
+    public async Task<string?> HashIfIdleAsync(string secret)
+    {
+        using var lease = limiter.AttemptAcquire(1);
+        if (!lease.IsAcquired)
+        {
+            return null;
+        }
+
+        return await Task.Run(() => Hash(secret));
+    }
+
     public async Task<SecretCheck> VerifyAsync(string storedHash, string secret, CancellationToken cancellationToken = default)
     {
         // A hash whose key is gone fails closed before taking any Argon2 capacity.
