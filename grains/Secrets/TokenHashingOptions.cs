@@ -20,6 +20,9 @@ public sealed class TokenHashingOptions
     /// <summary>Operations allowed to wait for a slot; beyond this a verify answers Busy at once instead of queueing.</summary>
     public int MaxQueuedOperations { get; set; } = 64;
 
+    /// <summary>The optional Argon2 secret key (pepper), section <c>ZeroPath:Argon2:Pepper</c>.</summary>
+    public TokenPepperOptions Pepper { get; set; } = new();
+
     /// <summary>The first wrong setting, named as in configuration; null when all are fine.</summary>
     public string? Validate()
     {
@@ -43,6 +46,84 @@ public sealed class TokenHashingOptions
             return $"{SectionName}:MaxConcurrentOperations must be at least 1 (was {MaxConcurrentOperations}).";
         }
 
-        return MaxQueuedOperations < 0 ? $"{SectionName}:MaxQueuedOperations must not be negative (was {MaxQueuedOperations})." : null;
+        if (MaxQueuedOperations < 0)
+        {
+            return $"{SectionName}:MaxQueuedOperations must not be negative (was {MaxQueuedOperations}).";
+        }
+
+        return Pepper.Validate();
+    }
+}
+
+/// <summary>
+/// Argon2's secret input (a pepper): a key kept out of storage, so stored hashes alone cannot be checked against guesses.
+/// <c>Keys:{id}</c> = base64 of at least 32 random bytes; <c>CurrentKeyId</c> = the key new and upgraded hashes use (empty:
+/// none). Every stored hash names the key it was made with, so a hash keeps verifying as long as its key is configured.
+/// </summary>
+public sealed class TokenPepperOptions
+{
+    public const string SectionName = TokenHashingOptions.SectionName + ":Pepper";
+    public const int MinKeyBytes = 32;
+    public const int MaxKeyIdLength = 16;
+
+    /// <summary>The key new hashes are made with; empty: no pepper.</summary>
+    public string CurrentKeyId { get; set; } = "";
+
+    /// <summary>Key id (1 to 16 of <c>0-9a-z</c>) to base64 key.</summary>
+    public Dictionary<string, string> Keys { get; set; } = new(StringComparer.Ordinal);
+
+    public static bool IsValidKeyId(ReadOnlySpan<char> id)
+    {
+        if (id.IsEmpty || id.Length > MaxKeyIdLength)
+        {
+            return false;
+        }
+
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiDigit(c) || char.IsAsciiLetterLower(c)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The first wrong setting, named as in configuration (never its value); null when all are fine.</summary>
+    public string? Validate()
+    {
+        foreach (var (id, value) in Keys.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            if (!IsValidKeyId(id))
+            {
+                return $"{SectionName}:Keys:{id} has an invalid key id: 1 to {MaxKeyIdLength} characters of 0-9 and a-z.";
+            }
+
+            if (Decode(value) is not { Length: >= MinKeyBytes })
+            {
+                return $"{SectionName}:Keys:{id} must be base64 of at least {MinKeyBytes} bytes (openssl rand -base64 32).";
+            }
+        }
+
+        return CurrentKeyId.Length > 0 && !Keys.ContainsKey(CurrentKeyId)
+            ? $"{SectionName}:CurrentKeyId must be empty or name one of the configured {SectionName}:Keys (was '{CurrentKeyId}')."
+            : null;
+    }
+
+    /// <summary>The decoded keys; call only when <see cref="Validate"/> found nothing wrong.</summary>
+    public Dictionary<string, byte[]> DecodeKeys() =>
+        Keys.ToDictionary(k => k.Key, k => Decode(k.Value) ?? throw new InvalidOperationException(Validate()), StringComparer.Ordinal);
+
+    private static byte[]? Decode(string? value)
+    {
+        try
+        {
+            return value is null ? null : Convert.FromBase64String(value.Trim());
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 }

@@ -19,6 +19,9 @@ public sealed partial class TokenGrain(
 {
     private const string ExpiryReminder = "expiry";
 
+    /// <summary>After a hash upgrade found Argon2 busy or failed to store, the next attempt waits at least this long.</summary>
+    public static readonly TimeSpan UpgradeRetryDelay = TimeSpan.FromMinutes(1);
+
     /// <summary>After the first tick, a missed or failed clean-up is retried this often (reminders may skip ticks).</summary>
     private static readonly TimeSpan ExpiryRetryPeriod = TimeSpan.FromHours(1);
 
@@ -38,6 +41,20 @@ public sealed partial class TokenGrain(
 
     /// <summary>A write failed: storage may hold it anyway (a timeout after it landed), so the next write reads first.</summary>
     private bool reread;
+
+    private bool pepperReported;
+
+    /// <summary>
+    /// The stored hash was made with the configured Argon2 cost and pepper key: no upgrade due. Checked once per
+    /// activation, on its first valid answer, so the hot path tests only this flag.
+    /// </summary>
+    private bool hashCurrent;
+
+    private Task? upgrading;
+    private DateTimeOffset upgradeNotBefore;
+
+    /// <summary>An upgraded hash made but not yet stored (a failed write): a retry only writes it, without Argon2.</summary>
+    private (string From, string To)? pendingUpgrade;
 
     public async Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken)
     {
@@ -86,6 +103,11 @@ public sealed partial class TokenGrain(
             var check = await running.WaitAsync(cancellationToken);
             if (check != SecretCheck.Match)
             {
+                if (check == SecretCheck.PepperKeyMissing)
+                {
+                    ReportMissingPepper(token.SecretHash);
+                }
+
                 return check == SecretCheck.Busy ? TokenValidation.Busy : TokenValidation.Invalid;
             }
 
@@ -99,8 +121,84 @@ public sealed partial class TokenGrain(
             return TokenValidation.Expired;
         }
 
+        if (!hashCurrent)
+        {
+            ConsiderUpgrade(token.SecretHash, secret);
+        }
+
         return valid ??= new TokenValidation(
             TokenValidationOutcome.Valid, token.OrganizationId, token.UserId, token.Permissions, token.ExpiresAt);
+    }
+
+    /// <summary>
+    /// On a valid answer (the secret is known to be right only then): if the stored hash was made with another Argon2
+    /// cost or pepper key than configured now, replaces it in the background. The answer never waits for that.
+    /// </summary>
+    private void ConsiderUpgrade(string hash, string secret)
+    {
+        if (upgrading is { IsCompleted: false } || time.GetUtcNow() < upgradeNotBefore)
+        {
+            return;
+        }
+
+        if (hasher.IsCurrent(hash))
+        {
+            hashCurrent = true;
+            return;
+        }
+
+        upgrading = UpgradeAsync(hash, secret);
+    }
+
+    /// <summary>
+    /// Hashes the verified secret with the current settings (only when Argon2 has a free slot), then, in its turn among
+    /// writes, stores it in place of <paramref name="hash"/>, unless the token has ended or its hash changed meanwhile.
+    /// The old hash stays in storage, and valid, until the new one is stored; a failed write leaves it there and this
+    /// activation answers from it (both hashes accept the same secret), and tries again after <see cref="UpgradeRetryDelay"/>.
+    /// </summary>
+    private async Task UpgradeAsync(string hash, string secret)
+    {
+        var tokenId = this.GetPrimaryKey();
+        try
+        {
+            if (pendingUpgrade is not { } upgrade || upgrade.From != hash)
+            {
+                if (await hasher.HashIfIdleAsync(secret) is not { } upgraded)
+                {
+                    upgradeNotBefore = time.GetUtcNow() + UpgradeRetryDelay;
+                    return;
+                }
+
+                pendingUpgrade = upgrade = (hash, upgraded);
+            }
+
+            using (await writes.EnterAsync())
+            {
+                await RereadIfUncertainAsync();
+                if (state.RecordExists && !state.State.HasEnded && state.State.SecretHash == hash)
+                {
+                    await StoreAsync(state.State with { SecretHash = upgrade.To }, deactivateOnFailure: false);
+                    LogHashUpgraded(logger, tokenId);
+                }
+            }
+
+            pendingUpgrade = null;
+            hashCurrent = state.State.SecretHash is { } stored && hasher.IsCurrent(stored);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            upgradeNotBefore = time.GetUtcNow() + UpgradeRetryDelay;
+            LogUpgradeFailed(logger, exception, tokenId, UpgradeRetryDelay);
+        }
+    }
+
+    /// <summary>A hash upgrade still running finishes (or fails) before the activation goes, so no write outlives it.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (upgrading is { IsCompleted: false } running)
+        {
+            await running.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     /// <summary>Starts one Argon2id verify, shared by every request with the same secret until it completes.</summary>
@@ -152,6 +250,8 @@ public sealed partial class TokenGrain(
         }
 
         var initial = TokenState.From(record);
+        using var turn = await writes.EnterAsync();
+        await RereadIfUncertainAsync();
         if (state.RecordExists)
         {
             // A retried call with the same record is fine; anything else would edit an immutable token.
@@ -164,8 +264,8 @@ public sealed partial class TokenGrain(
             return;
         }
 
-        state.State = initial;
-        await state.WriteStateAsync();
+        // Created only once stored: a failed write leaves no token in this activation either.
+        await StoreAsync(initial, deactivateOnFailure: true);
         // Clean-up only: validation judges expiry against the clock on every call and never waits for this tick.
         var due = initial.ExpiresAt - time.GetUtcNow();
         await this.RegisterOrUpdateReminder(ExpiryReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, ExpiryRetryPeriod);
@@ -346,6 +446,17 @@ public sealed partial class TokenGrain(
         valid = null;
     }
 
+    /// <summary>Once per activation: the token cannot validate until the operator configures its pepper key again.</summary>
+    private void ReportMissingPepper(string hash)
+    {
+        if (!pepperReported)
+        {
+            pepperReported = true;
+            var keyId = TokenSecretHasher.PepperKeyIdOf(hash);
+            LogPepperKeyMissing(logger, this.GetPrimaryKey(), keyId);
+        }
+    }
+
     private async Task UnregisterExpiryAsync()
     {
         if (await this.GetReminder(ExpiryReminder) is { } reminder)
@@ -362,6 +473,15 @@ public sealed partial class TokenGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to create token {TokenId} for {Caller}: only its organization creates it, with a record it would issue")]
     private static partial void LogInitializeForbidden(ILogger logger, Guid tokenId, string caller);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Token {TokenId} cannot validate: its hash was made with pepper key {PepperKeyId}, which is not configured (ZeroPath:Argon2:Pepper:Keys:{PepperKeyId}); every validation of it fails until the key is configured again")]
+    private static partial void LogPepperKeyMissing(ILogger logger, Guid tokenId, string? pepperKeyId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Token {TokenId}: stored hash upgraded to the configured Argon2 cost and pepper key")]
+    private static partial void LogHashUpgraded(ILogger logger, Guid tokenId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Token {TokenId}: hash upgrade not stored, the old hash stays in use; next attempt in {RetryDelay} at the earliest")]
+    private static partial void LogUpgradeFailed(ILogger logger, Exception exception, Guid tokenId, TimeSpan retryDelay);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Token {TokenId} of organization {OrganizationId} ended: {Reason}")]
     private static partial void LogTerminated(ILogger logger, Guid tokenId, string organizationId, TokenEndReason reason);

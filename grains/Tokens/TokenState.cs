@@ -3,7 +3,10 @@ using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Tokens;
 
-/// <summary>A token's stored state. Holds the Argon2id hash while the token lives, never the secret.</summary>
+/// <summary>
+/// A token's stored state. Holds the Argon2id hash while the token lives (prefixed with its pepper key id when made with
+/// one, see <see cref="Secrets.TokenSecretHasher"/>), never the secret.
+/// </summary>
 [GenerateSerializer]
 [Alias("zp.token-state")]
 public sealed record TokenState
@@ -14,7 +17,10 @@ public sealed record TokenState
     [Id(3)] public DateTimeOffset CreatedAt { get; init; }
     [Id(4)] public DateTimeOffset ExpiresAt { get; init; }
 
-    /// <summary>Null once the token has ended: nothing can validate against it again.</summary>
+    /// <summary>
+    /// The stored hash: <c>$argon2id$…</c>, or <c>$zp-pepper={id}$argon2id$…</c> when made with a pepper key. Null once
+    /// the token has ended: nothing can validate against it again.
+    /// </summary>
     [Id(5)] public string? SecretHash { get; init; }
     [Id(6)] public ImmutableArray<string> Permissions { get; init; } = [];
     [Id(7)] public DateTimeOffset? EndedAt { get; init; }

@@ -23,17 +23,32 @@ public sealed class CountingGrainStorage(IGrainStorage inner) : IGrainStorage
         writes.AddOrUpdate(grainId, 1, (_, n) => n + 1);
         if (holds.TryGetValue(grainId, out var hold))
         {
+            // What is written is what the caller asked to write, as a real store serializes it before waiting on the wire.
+            var asked = new GrainState<T>(grainState.State, grainState.ETag) { RecordExists = grainState.RecordExists };
             await hold.Task;
+            await WriteAsync(stateName, grainId, asked);
+            grainState.ETag = asked.ETag;
+            grainState.RecordExists = asked.RecordExists;
+            return;
         }
 
-        if (faults.TryGetValue(grainId, out var fault) && fault == WriteFault.Fail)
+        await WriteAsync(stateName, grainId, grainState);
+    }
+
+    private async Task WriteAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var fault = TakeFault(grainId);
+        if (fault == WriteFault.Fail)
         {
             throw new InjectedStorageFailureException(grainId);
         }
 
+        var etag = grainState.ETag;
         await inner.WriteStateAsync(stateName, grainId, grainState);
         if (fault == WriteFault.FailAfterWriting)
         {
+            // The answer is lost: the caller keeps the ETag it had.
+            grainState.ETag = etag;
             throw new InjectedStorageFailureException(grainId);
         }
     }
@@ -47,7 +62,7 @@ public sealed class CountingGrainStorage(IGrainStorage inner) : IGrainStorage
     private void Count(GrainId grainId) => operations.AddOrUpdate(grainId, 1, (_, n) => n + 1);
 
     private readonly ConcurrentDictionary<GrainId, int> writes = new();
-    private readonly ConcurrentDictionary<GrainId, WriteFault> faults = new();
+    private readonly ConcurrentDictionary<GrainId, (WriteFault Fault, int Times)> faults = new();
     private readonly ConcurrentDictionary<GrainId, TaskCompletionSource> holds = new();
 
     /// <summary>Writes attempted for a grain, failed ones included.</summary>
@@ -56,14 +71,39 @@ public sealed class CountingGrainStorage(IGrainStorage inner) : IGrainStorage
     /// <summary>
     /// From now on writes of the grain throw <see cref="InjectedStorageFailureException"/>: before storing anything, or
     /// (<paramref name="fault"/> <see cref="WriteFault.FailAfterWriting"/>) after storing, as a timeout after the write
-    /// landed would. Reads keep working.
+    /// landed would; the next <paramref name="times"/> writes only, if given. Reads keep working.
     /// </summary>
-    public void FailWrites(GrainId grainId, WriteFault fault = WriteFault.Fail) => faults[grainId] = fault;
+    public void FailWrites(GrainId grainId, WriteFault fault = WriteFault.Fail, int times = int.MaxValue) => faults[grainId] = (fault, times);
+
+    private WriteFault? TakeFault(GrainId grainId)
+    {
+        lock (faults)
+        {
+            if (!faults.TryGetValue(grainId, out var fault))
+            {
+                return null;
+            }
+
+            if (fault.Times <= 1)
+            {
+                faults.TryRemove(grainId, out _);
+            }
+            else if (fault.Times != int.MaxValue)
+            {
+                faults[grainId] = (fault.Fault, fault.Times - 1);
+            }
+
+            return fault.Fault;
+        }
+    }
 
     /// <summary>Writes of the grain work again.</summary>
     public void Heal(GrainId grainId) => faults.TryRemove(grainId, out _);
 
-    /// <summary>Writes of the grain wait until the returned source completes (then fail or store as configured).</summary>
+    /// <summary>
+    /// Writes of the grain wait until <see cref="Release"/>, then store what was asked (the state as it was when the write
+    /// was called), or fail as configured.
+    /// </summary>
     public TaskCompletionSource HoldWrites(GrainId grainId) =>
         holds.GetOrAdd(grainId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
