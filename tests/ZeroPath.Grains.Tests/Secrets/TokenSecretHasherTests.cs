@@ -266,7 +266,7 @@ public class TokenPepperTests
                 // ZeroPath__Argon2__Pepper__Keys__p1 and ZeroPath__Argon2__Pepper__CurrentKeyId in the environment.
                 ["ZeroPath:Argon2:Pepper:Keys:p1"] = KeyA,
                 ["ZeroPath:Argon2:Pepper:CurrentKeyId"] = "p1",
-            }).Build();
+            }.Concat(ZeroPath.Testing.TestSettings.CallKey)).Build();
         var services = new ServiceCollection();
         services.AddSingleton(TimeProvider.System);
         services.AddZeroPathGrains(configuration);
