@@ -4,29 +4,9 @@ using System.Globalization;
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Xunit.Abstractions;
-using ZeroPath.Gateway.Tests.ForwardAuth;
 
 namespace ZeroPath.Gateway.Tests.Fuzzing;
-
-/// <summary>The gateway on a real Kestrel port.</summary>
-public sealed class KestrelFuzzFixture : EdgeFixture
-{
-    public Uri Address { get; private set; } = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        Address = NginxServer.Address(Gateway);
-    }
-
-    protected override WebApplicationFactory<Program> Customize(GatewayFactory gateway)
-    {
-        NginxServer.ListenOnLoopback(gateway);
-        return gateway;
-    }
-}
 
 /// <summary>
 /// The same generated headers as raw bytes over a socket to Kestrel: what HttpClient will not send (CR, LF, NUL, bytes
@@ -34,7 +14,7 @@ public sealed class KestrelFuzzFixture : EdgeFixture
 /// malformed header line, 431 for headers over 32 KB): those are not the gateway's answers and carry no problem body,
 /// and are counted apart. Everything else must satisfy the same properties as <see cref="CredentialHeaderFuzzTests"/>.
 /// </summary>
-public class RawCredentialHeaderFuzzTests(KestrelFuzzFixture fixture, ITestOutputHelper output) : IClassFixture<KestrelFuzzFixture>
+public class RawCredentialHeaderFuzzTests(KestrelGatewayFixture fixture, ITestOutputHelper output) : IClassFixture<KestrelGatewayFixture>
 {
     private const int Cases = 2_000;
 
