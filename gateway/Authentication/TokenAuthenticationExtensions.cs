@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Model;
 using ZeroPath.Gateway.Caching;
 using ZeroPath.Gateway.Events;
+using ZeroPath.Gateway.Proxy;
 using ZeroPath.Gateway.Signing;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
@@ -41,6 +42,8 @@ public static class TokenAuthenticationExtensions
         builder.Services.AddSingleton<RefusalCache>();
         builder.Services.AddSingleton<LegacyLookupBudget>();
         builder.Services.AddSingleton<TokenAuthenticator>();
+        builder.Services.AddSingleton<InFlightRequests>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<InFlightRequests>());
         builder.Services.AddSingleton<TokenEventFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenEventFeed>());
         builder.Services.AddHealthChecks().AddCheck<PushChannelHealthCheck>("push-channel", tags: [ServiceDefaultsExtensions.ReadyTag]);
@@ -82,19 +85,35 @@ public static class TokenAuthenticationExtensions
     /// <summary>Every proxied request is authenticated first; only an authenticated one reaches the upstream.</summary>
     public static IReverseProxyApplicationBuilder UseTokenAuthentication(this IReverseProxyApplicationBuilder proxy)
     {
+        var services = proxy.ApplicationServices;
+        var authenticator = services.GetRequiredService<TokenAuthenticator>();
+        var signer = services.GetRequiredService<IdentitySigner>();
+        var inFlight = services.GetRequiredService<InFlightRequests>();
+        var refusals = services.GetRequiredService<RefusalCache>();
+        var time = services.GetRequiredService<TimeProvider>();
         proxy.Use(async (context, next) =>
         {
-            var authenticator = context.RequestServices.GetRequiredService<TokenAuthenticator>();
             var decision = await authenticator.AuthenticateAsync(context.Request);
             if (!decision.Succeeded)
             {
-                await AuthResponses.WriteFailureAsync(context, decision, AuthRoute.Proxy, context.RequestServices.GetRequiredService<TimeProvider>());
+                await AuthResponses.WriteFailureAsync(context, decision, AuthRoute.Proxy, time);
                 return;
             }
 
+            var identity = decision.Identity!;
             AuthResponses.RemoveReserved(context.Request.Headers);
             AuthResponses.SetIdentity(context.Request.Headers, decision);
-            context.RequestServices.GetRequiredService<IdentitySigner>().SignProxied(context.Request, decision.Identity!);
+            signer.SignProxied(context.Request, identity);
+
+            // Tracked until it has finished, so a WebSocket or a long response ends with its token.
+            using var tracked = inFlight.Track(context, identity);
+            if (refusals.IsGone(Guid.ParseExact(identity.TokenId, "D")))
+            {
+                // Ended between the decision and the tracking: the push that ended it found nothing to abort.
+                await AuthResponses.WriteFailureAsync(context, AuthDecision.Fail(AuthFailure.InvalidToken), AuthRoute.Proxy, time);
+                return;
+            }
+
             await next();
         });
         return proxy;

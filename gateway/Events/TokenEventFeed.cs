@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ZeroPath.Gateway.Caching;
+using ZeroPath.Gateway.Proxy;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Events;
@@ -14,6 +15,7 @@ public sealed partial class TokenEventFeed(
     IClusterClient cluster,
     ValidationCache cache,
     RefusalCache refusals,
+    InFlightRequests inFlight,
     EdgeCacheOptions options,
     TimeProvider time,
     ILogger<TokenEventFeed> logger) : BackgroundService, ITokenEventObserver
@@ -35,8 +37,10 @@ public sealed partial class TokenEventFeed(
 
     public Task TokensEnded(TokenEventPosition position, ImmutableArray<Guid> tokenIds)
     {
+        // Refused first: a request authenticated just before this and tracked just after sees it and stops.
         refusals.RememberEnded(tokenIds);
         cache.Forget(tokenIds);
+        inFlight.AbortEnded(tokenIds);
         events.Received(position);
         foreach (var id in tokenIds)
         {
@@ -50,6 +54,7 @@ public sealed partial class TokenEventFeed(
     {
         // Dropped, not rewritten: the grains already hold the new permissions, and a late event cannot undo a newer one.
         cache.Forget(tokenIds);
+        inFlight.AbortChangedPermissions(tokenIds, permissions);
         events.Received(position);
         return Task.CompletedTask;
     }
@@ -111,6 +116,8 @@ public sealed partial class TokenEventFeed(
         if (check != StreamCheck.InSync)
         {
             cache.DistrustUntilNow();
+            // Requests in flight were authorized by what the missed events may have ended.
+            inFlight.RecheckSoon();
             events.Resync(hub);
         }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using ZeroPath.Gateway.Authentication;
 using ZeroPath.Gateway.Caching;
 
@@ -7,12 +8,13 @@ namespace ZeroPath.Gateway.Signing;
 /// Adds <c>X-ZeroPath-Identity-Signature</c> beside the identity headers, under the current signing key
 /// (<see cref="IdentitySigningOptions"/>); does nothing when no key is configured.
 /// </summary>
-public sealed class IdentitySigner
+public sealed class IdentitySigner : IDisposable
 {
     private const string AuthCheckPrefix = "/auth/check";
 
     private readonly string keyId;
     private readonly byte[]? key;
+    private readonly ThreadLocal<IncrementalHash>? hmacs;
     private readonly TimeProvider time;
 
     public IdentitySigner(IdentitySigningOptions options, TimeProvider time)
@@ -20,6 +22,8 @@ public sealed class IdentitySigner
         this.time = time;
         keyId = options.CurrentKeyId;
         key = options.Enabled ? options.CurrentKey() : null;
+        // One keyed HMAC per thread: no key set-up per request.
+        hmacs = key is null ? null : new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key));
     }
 
     public bool Enabled => key is not null;
@@ -76,7 +80,9 @@ public sealed class IdentitySigner
 
     private string Sign(string method, string path, AuthenticatedToken identity) => IdentitySignature.Create(
         keyId,
-        key,
+        hmacs!.Value!,
         time.GetUtcNow().ToUnixTimeSeconds(),
         new IdentityFields(method, path, identity.OrganizationId, identity.UserId, identity.TokenId, identity.Permissions));
+
+    public void Dispose() => hmacs?.Dispose();
 }

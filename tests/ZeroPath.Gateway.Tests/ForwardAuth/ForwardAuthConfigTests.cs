@@ -24,6 +24,10 @@ public partial class ForwardAuthConfigTests
     }
 
     [Fact]
+    public void The_edge_doc_shows_the_python_signature_verifier_exactly() =>
+        Assert.Contains($"```python\n{Read("tools/demo-upstream/verify_identity_signature.py")}```\n", Read("docs/edge.md"), StringComparison.Ordinal);
+
+    [Fact]
     public void Traefik_strips_every_spelling_of_the_identity_before_the_check_and_the_credentials_after()
     {
         var middlewares = Read("deploy/forward-auth/traefik-dynamic.yaml");
