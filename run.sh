@@ -63,6 +63,8 @@ fi
 mkdir -p "$state"
 format_key="$(keep_secret "$state/secret-format-key" random_key)"
 call_key="$(keep_secret "$state/cluster-call-key" random_key)"
+# - the identity signing key (gateways sign the identity headers; the demo upstream verifies them):
+signing_key="$(keep_secret "$state/identity-signing-key" random_key)"
 redis_password="$(keep_secret "$state/redis-password" random_password)"
 tls="$state/tls"
 deploy/tls/make-cluster-certs.sh "$tls"
@@ -134,10 +136,11 @@ for ((i = 0; i < silos; i++)); do
     --ZeroPath:Silo:SiloPort=$((11111 + i)) --ZeroPath:Silo:GatewayPort=$((30000 + i)) \
     --ZeroPath:Storage:ConnectionString="$(azurite_connection 10002)"
 done
-start_app upstream tools/demo-upstream ZeroPath.DemoUpstream
+ZeroPath__Gateway__IdentitySigning__Keys__l1="$signing_key" start_app upstream tools/demo-upstream ZeroPath.DemoUpstream
 for ((i = 0; i < silos; i++)); do wait_ok "silo-$i" "http://127.0.0.1:$((8081 + 2 * i))/readyz"; done
 for ((j = 0; j < gateways; j++)); do
   ZeroPath__SecretFormat__Keys__l1="$format_key" ZeroPath__Cluster__RedisPassword="$redis_password" \
+    ZeroPath__Gateway__IdentitySigning__Keys__l1="$signing_key" ZeroPath__Gateway__IdentitySigning__CurrentKeyId=l1 \
     start_app "gateway-$j" gateway ZeroPath.Gateway "${cluster[@]}" \
     --ZeroPath:Cluster:Tls:CertificatePath="$tls/gateway.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/gateway.key" \
     --Urls="http://127.0.0.1:$((8080 + 2 * j))"
@@ -149,7 +152,7 @@ say ""
 say "ZeroPath token cluster is running (cluster id $cluster_id)."
 for ((j = 0; j < gateways; j++)); do say "  gateway $j    http://127.0.0.1:$((8080 + 2 * j))   (/api/v1/**, /api/v2/**, /auth/check, /healthz, /readyz)"; done
 for ((i = 0; i < silos; i++)); do say "  silo $i       http://127.0.0.1:$((8081 + 2 * i))   (admin API /admin/v1/**, needs the admin key)"; done
-say "  upstream     http://127.0.0.1:9090   (demo: echoes method, path and headers)"
+say "  upstream     http://127.0.0.1:9090   (demo: echoes method, path and headers, and whether the identity signature is valid)"
 say "  redis        127.0.0.1:6379          Azurite table service 127.0.0.1:10002 (data in .run/)"
 say "  cluster      mutual TLS (certificates in .run/tls/); Redis password in .run/redis-password"
 if [ -n "${generated_key:-}" ]; then

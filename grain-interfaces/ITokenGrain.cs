@@ -16,9 +16,13 @@ public interface ITokenGrain : IGrainWithGuidKey
     [EdgeCallable]
     Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken = default);
 
-    /// <summary>True while the token is stored and has not ended (expired tokens included).</summary>
+    /// <summary>
+    /// True while the token is stored and has not ended (expired tokens included). Edge-callable: a gateway rechecks the
+    /// tokens of its long-lived connections with it after missed events.
+    /// </summary>
     [ReadOnly]
     [Alias("is-live")]
+    [EdgeCallable]
     Task<bool> IsLive();
 
     /// <summary>Stores a newly issued token. Called once, by its organization; a second, different record is refused.</summary>
