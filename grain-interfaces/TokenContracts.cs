@@ -33,9 +33,16 @@ public sealed record TokenValidation(
     [property: Id(2)] string? UserId,
     [property: Id(3)] ImmutableArray<string> Permissions,
     [property: Id(4)] DateTimeOffset? ExpiresAt,
-    [property: Id(5)] DateTimeOffset? LockedUntil = null)
+    [property: Id(5)] DateTimeOffset? LockedUntil = null,
+    [property: Id(6)] bool TaggedSecretOnly = false)
 {
     public static readonly TokenValidation Invalid = new(TokenValidationOutcome.Invalid, null, null, [], null);
+
+    /// <summary>
+    /// Invalid, and the token's secret is a <c>zp_</c> one: no 43-character secret can ever be right for it, so a gateway
+    /// may refuse those itself from now on (a token's secret never changes).
+    /// </summary>
+    public static readonly TokenValidation InvalidTaggedSecretOnly = new(TokenValidationOutcome.Invalid, null, null, [], null, null, true);
     public static readonly TokenValidation Expired = new(TokenValidationOutcome.Expired, null, null, [], null);
     public static readonly TokenValidation Busy = new(TokenValidationOutcome.Busy, null, null, [], null);
     public static readonly TokenValidation Unknown = new(TokenValidationOutcome.Unknown, null, null, [], null);

@@ -117,6 +117,12 @@ public sealed partial class TokenAuthenticator
                 return (AuthDecision.Fail(AuthFailure.InvalidToken), "cache");
             }
 
+            if (refusals.RefusesLegacySecrets(tokenId))
+            {
+                // The cluster said so before: answered as fast as an unknown id, and no grain call per guess.
+                return (AuthDecision.Fail(AuthFailure.InvalidToken), "refusals");
+            }
+
             if (!legacyLookups.TryAcquire())
             {
                 return (AuthDecision.Fail(AuthFailure.ValidationBusy), "legacy_budget");
@@ -169,6 +175,11 @@ public sealed partial class TokenAuthenticator
             case TokenValidationOutcome.Busy:
                 return AuthDecision.Fail(AuthFailure.ValidationBusy);
             case TokenValidationOutcome.Invalid:
+                if (validation.TaggedSecretOnly)
+                {
+                    refusals.RememberTaggedSecretOnly(tokenId);
+                }
+
                 return AuthDecision.Fail(AuthFailure.InvalidToken);
             default:
                 LogUnexpectedOutcome(logger, tokenId, validation.Outcome);

@@ -84,10 +84,14 @@ public sealed partial class TokenGrain(
             // The format's tag binds a secret to this id: one the cluster never issued for it costs no Argon2 here
             // either, and neither does an old-format secret for a token issued in the new format (it cannot be its secret).
             var verdict = formatKeys.Check(this.GetPrimaryKey(), secret, shape);
-            if (verdict is not (SecretFormatVerdict.Valid or SecretFormatVerdict.Legacy) ||
-                (verdict == SecretFormatVerdict.Legacy && token.TaggedSecret))
+            if (verdict is not (SecretFormatVerdict.Valid or SecretFormatVerdict.Legacy))
             {
                 return TokenValidation.Invalid;
+            }
+
+            if (verdict == SecretFormatVerdict.Legacy && token.TaggedSecret)
+            {
+                return TokenValidation.InvalidTaggedSecretOnly;
             }
 
             if (!verifying.TryGetValue(secret, out var running))

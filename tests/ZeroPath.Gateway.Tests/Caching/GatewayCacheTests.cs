@@ -71,6 +71,24 @@ public class GatewayCacheTests(CacheFixture fixture) : IClassFixture<CacheFixtur
     }
 
     [Fact]
+    public async Task Once_the_cluster_said_a_token_has_a_zp_secret_old_format_secrets_for_it_are_refused_without_the_cluster()
+    {
+        // Not cached here (never validated through this gateway): the first old-format guess asks the cluster, whose
+        // answer says the token's secret is a zp_ one; later guesses are refused by the gateway, as fast as an unknown id.
+        var (_, token) = await fixture.IssueAsync();
+        using var probe = new AuthProbe(fixture.Gateway);
+        await probe.ExpectAsync(Check, token.TokenId, TestSettings.LegacySecret(), HttpStatusCode.Unauthorized, "invalid_token", "cluster");
+
+        for (var i = 0; i < 3; i++)
+        {
+            await probe.ExpectAsync(Check, token.TokenId, TestSettings.LegacySecret(), HttpStatusCode.Unauthorized, "invalid_token", "refusals");
+        }
+
+        // The token itself is untouched: its own secret still validates.
+        await probe.ExpectAsync(Check, token.TokenId, token.Secret, HttpStatusCode.OK, "ok", "cluster");
+    }
+
+    [Fact]
     public async Task With_the_cache_disabled_every_request_is_decided_by_the_cluster()
     {
         var (_, token) = await fixture.IssueAsync();

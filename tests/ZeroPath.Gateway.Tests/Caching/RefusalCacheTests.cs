@@ -30,6 +30,31 @@ public class RefusalCacheTests
     }
 
     [Fact]
+    public void A_token_with_a_zp_secret_refuses_old_format_secrets_for_the_unknown_id_ttl_without_hiding_an_end_or_a_lock()
+    {
+        var refusals = new RefusalCache(options, time);
+        var id = Guid.NewGuid();
+
+        refusals.RememberTaggedSecretOnly(id);
+
+        Assert.True(refusals.RefusesLegacySecrets(id));
+        Assert.False(refusals.IsGone(id));
+        Assert.Null(refusals.LockedUntil(id));
+        time.Advance(options.UnknownIdTtl);
+        Assert.False(refusals.RefusesLegacySecrets(id));
+
+        var ended = Guid.NewGuid();
+        refusals.RememberEnded([ended]);
+        refusals.RememberTaggedSecretOnly(ended);
+        Assert.True(refusals.IsGone(ended));
+
+        var locked = Guid.NewGuid();
+        refusals.RememberLocked(locked, time.GetUtcNow().AddMinutes(1));
+        refusals.RememberTaggedSecretOnly(locked);
+        Assert.NotNull(refusals.LockedUntil(locked));
+    }
+
+    [Fact]
     public void Tokens_pushed_as_ended_are_refused_for_the_ended_id_ttl()
     {
         var refusals = new RefusalCache(options, time);
