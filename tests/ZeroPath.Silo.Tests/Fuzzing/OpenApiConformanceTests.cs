@@ -51,12 +51,15 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
         var statuses = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var cases = 0;
         var negatives = 0;
+        var followUps = 0;
         var clock = Stopwatch.StartNew();
 
-        var plan = api.Operations.SelectMany(o => Enumerable.Repeat(o, CasesPerOperation)).OrderBy(_ => generator.Random.Next()).ToArray();
-        foreach (var operation in plan)
+        var plan = new Queue<(Operation Operation, IReadOnlyDictionary<string, string>? Values)>(
+            api.Operations.SelectMany(o => Enumerable.Repeat(o, CasesPerOperation)).OrderBy(_ => generator.Random.Next()).Select(o => (o, (IReadOnlyDictionary<string, string>?)null)));
+        while (plan.TryDequeue(out var next))
         {
-            var generated = generator.Request(operation);
+            var (operation, values) = next;
+            var generated = generator.Request(operation, values);
             cases++;
             negatives += generated.Negative is null ? 0 : 1;
             using var request = generated.ToMessage();
@@ -73,10 +76,17 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
             else if (status[0] == '2')
             {
                 generator.Harvest(body);
+                // Like schemathesis' stateful links: half the time, go on at once with an operation whose path the
+                // request and its answer fill (a token just created is read, revoked or deleted in its organization).
+                if (values is null && generator.FollowUp(operation, generated, body) is { } followUp)
+                {
+                    plan = new Queue<(Operation, IReadOnlyDictionary<string, string>?)>([followUp, .. plan]);
+                    followUps++;
+                }
             }
         }
 
-        output.WriteLine($"openapi conformance: {cases} cases ({negatives} negative), {api.Operations.Count} operations from the document, {failures.Count} failures (seed {seed}, {clock.Elapsed.TotalSeconds:0.0} s)");
+        output.WriteLine($"openapi conformance: {cases} cases ({negatives} negative, {followUps} follow-ups), {api.Operations.Count} operations from the document, {failures.Count} failures (seed {seed}, {clock.Elapsed.TotalSeconds:0.0} s)");
         output.WriteLine("openapi conformance: answers: " + string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
         foreach (var failure in failures.Take(20))
         {
@@ -261,7 +271,7 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
 
     public sealed record Operation(string Id, string Method, string Path, IReadOnlyList<Parameter> Parameters, RequestBody? Body, IReadOnlyDictionary<string, Response> Responses, bool Secured);
 
-    public sealed record GeneratedRequest(string Method, string PathAndQuery, string? Authorization, string? ContentType, string? Body, string? Negative)
+    public sealed record GeneratedRequest(string Method, string PathAndQuery, string? Authorization, string? ContentType, string? Body, string? Negative, IReadOnlyDictionary<string, string> PathValues)
     {
         public HttpRequestMessage ToMessage()
         {
@@ -288,16 +298,17 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
     /// <summary>Values from schemas: valid ones (reusing a few per name, so operations meet each other's data) and invalid ones.</summary>
     public sealed class SchemaDrivenGenerator(Random random, OpenApiModel api)
     {
-        private const int PoolSize = 3;
+        private const int PoolSize = 2;
         private readonly Dictionary<string, List<JsonNode>> pools = new(StringComparer.Ordinal);
         private readonly HashSet<string> parameterNames = [.. api.Operations.SelectMany(o => o.Parameters).Select(p => p.Name)];
 
         public Random Random => random;
 
-        public GeneratedRequest Request(Operation operation)
+        public GeneratedRequest Request(Operation operation, IReadOnlyDictionary<string, string>? given = null)
         {
-            // Six in ten requests are valid for the document; the rest break it in one way.
-            var negative = random.Next(10) < 4 ? NegativeKinds(operation)[random.Next(NegativeKinds(operation).Count)] : null;
+            var pathValues = new Dictionary<string, string>(StringComparer.Ordinal);
+            // Six in ten requests are valid for the document (every follow-up is); the rest break it in one way.
+            var negative = given is null && random.Next(10) < 4 ? NegativeKinds(operation)[random.Next(NegativeKinds(operation).Count)] : null;
             var path = operation.Path;
             var query = new List<string>();
             foreach (var parameter in operation.Parameters)
@@ -308,9 +319,12 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
                     continue;
                 }
 
-                var text = Uri.EscapeDataString(breakIt ? InvalidParameter(parameter.Schema, parameter.Name) : ParameterText(Valid(parameter.Schema, parameter.Name, 0)));
+                var raw = breakIt ? InvalidParameter(parameter.Schema, parameter.Name)
+                    : given?.GetValueOrDefault(parameter.Name) ?? ParameterText(Valid(parameter.Schema, parameter.Name, 0));
+                var text = Uri.EscapeDataString(raw);
                 if (parameter.In == "path")
                 {
+                    pathValues[parameter.Name] = raw;
                     path = path.Replace("{" + parameter.Name + "}", text, StringComparison.Ordinal);
                 }
                 else if (parameter.In == "query")
@@ -340,7 +354,7 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
                 "auth:wrong" => "Bearer not-the-admin-key-" + random.Next(),
                 _ => operation.Secured ? "Bearer " + AdminKey : null,
             };
-            return new GeneratedRequest(operation.Method, path + (query.Count > 0 ? "?" + string.Join('&', query) : ""), authorization, contentType, body, negative);
+            return new GeneratedRequest(operation.Method, path + (query.Count > 0 ? "?" + string.Join('&', query) : ""), authorization, contentType, body, negative, pathValues);
         }
 
         private static string ParameterText(JsonNode? value) =>
@@ -354,7 +368,7 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
         {
             for (var attempt = 0; attempt < 50; attempt++)
             {
-                var text = ParameterText(Invalid(schema, name));
+                var text = ParameterText(InvalidCandidate(schema));
                 JsonNode instance = Types(api.Resolve(schema)).Contains("integer") && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number)
                     ? JsonValue.Create(number)
                     : JsonValue.Create(text);
@@ -365,6 +379,40 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
             }
 
             throw new InvalidOperationException($"Cannot make a value that breaks the schema of parameter {name}.");
+        }
+
+        /// <summary>
+        /// Half the time, another operation whose path parameters are all filled by the values of this request's path and
+        /// the string properties of its answer, with those values.
+        /// </summary>
+        public (Operation, IReadOnlyDictionary<string, string>?)? FollowUp(Operation done, GeneratedRequest request, string body)
+        {
+            if (random.Next(2) == 0 || request.Negative is not null)
+            {
+                return null;
+            }
+
+            var values = new Dictionary<string, string>(request.PathValues, StringComparer.Ordinal);
+            var answered = new HashSet<string>(StringComparer.Ordinal);
+            if (body.Length > 0 && JsonNode.Parse(body) is JsonObject answer)
+            {
+                foreach (var (name, value) in answer)
+                {
+                    if (parameterNames.Contains(name) && value is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                    {
+                        answered.Add(name);
+                        values[name] = v.GetValue<string>();
+                    }
+                }
+            }
+
+            var candidates = api.Operations
+                .Where(o => o != done && o.Parameters.Any(p => p.In == "path") && o.Parameters.Where(p => p.In == "path").All(p => values.ContainsKey(p.Name)))
+                .ToArray();
+            // Operations that use what the answer brought (a new token's id) first.
+            var linked = candidates.Where(o => o.Parameters.Any(p => p.In == "path" && answered.Contains(p.Name) && !request.PathValues.ContainsKey(p.Name))).ToArray();
+            candidates = linked.Length > 0 ? linked : candidates;
+            return candidates.Length == 0 ? null : (candidates[random.Next(candidates.Length)], values);
         }
 
         /// <summary>Takes the ids in a successful answer for later requests (any string property named like a parameter).</summary>
@@ -479,7 +527,8 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
                 // Few distinct values per name, and those seen in answers, so calls meet each other's data.
                 if (pool.Count >= PoolSize || (pool.Count > 0 && random.Next(3) > 0))
                 {
-                    return pool[random.Next(pool.Count)].DeepClone();
+                    // Half the time the newest value (the id an earlier answer just returned), which is the likeliest to still exist.
+                    return pool[random.Next(2) == 0 ? pool.Count - 1 : random.Next(pool.Count)].DeepClone();
                 }
             }
 
@@ -536,8 +585,24 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
             return text;
         }
 
-        /// <summary>A value that breaks the schema: over its maximum length, outside its pattern or format, past its maximum, the wrong type.</summary>
+        /// <summary>A value that breaks the schema, checked with the schema's validator.</summary>
         private JsonNode? Invalid(JsonObject schema, string name)
+        {
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                var candidate = InvalidCandidate(schema);
+                var instance = candidate is null ? JsonSerializer.SerializeToElement<object?>(null) : JsonSerializer.SerializeToElement(candidate);
+                if (!api.Validator(schema).Evaluate(instance, new EvaluationOptions { RequireFormatValidation = true }).IsValid)
+                {
+                    return candidate;
+                }
+            }
+
+            throw new InvalidOperationException($"Cannot make a value that breaks the schema of {name}.");
+        }
+
+        /// <summary>A value meant to break the schema: over its maximum length, outside its pattern or format, past its maximum, the wrong type.</summary>
+        private JsonNode? InvalidCandidate(JsonObject schema)
         {
             schema = api.Resolve(schema);
             var options = new List<Func<JsonNode?>>();
