@@ -142,14 +142,10 @@ public sealed class AdminTlsOptions
         {
             certificate = X509Certificate2.CreateFromPemFile(CertificatePath, KeyPath);
         }
-        catch (CryptographicException exception)
+        catch (Exception exception) when (exception is CryptographicException or ArgumentException)
         {
+            // Also a key that is not the certificate's: CreateFromPemFile checks that they match.
             settings.Fail(SectionName, nameof(CertificatePath), $"and {nameof(KeyPath)} do not hold a PEM certificate and its matching unencrypted PEM private key ({exception.Message}).");
-            return null;
-        }
-        catch (ArgumentException exception)
-        {
-            settings.Fail(SectionName, nameof(CertificatePath), $"is not a PEM certificate ({exception.Message}).");
             return null;
         }
 

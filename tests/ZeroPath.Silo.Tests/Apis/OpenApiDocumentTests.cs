@@ -75,7 +75,6 @@ public class OpenApiDocumentTests(SiloFactory factory, ITestOutputHelper output)
     public async Task Request_and_response_schemas_state_the_rules()
     {
         var document = await Document();
-        File.WriteAllText(Path.Combine(Path.GetTempPath(), "zeropath-admin-openapi.json"), document.ToString());
         var schemas = document.GetProperty("components").GetProperty("schemas");
 
         var create = schemas.GetProperty("CreateTokenRequest");
