@@ -48,7 +48,8 @@ done
 # The admin key goes to the silos only (not exported: gateways and the upstream never see it), and is printed only
 # when this script made it.
 admin_key="${ZP_ADMIN_KEY:-}"
-unset ZP_ADMIN_KEY
+admin_key_next="${ZP_ADMIN_KEY_NEXT:-}"
+unset ZP_ADMIN_KEY ZP_ADMIN_KEY_NEXT
 if [ -z "$admin_key" ]; then
   admin_key="$(random_password)"
   generated_key=1
@@ -129,7 +130,8 @@ cluster=(--ZeroPath:Cluster:ClusterId="$cluster_id" --ZeroPath:Cluster:Redis=127
 say "==> starting $silos silo(s), $gateways gateway(s) and the demo upstream (logs in .run/logs/)"
 for ((i = 0; i < silos; i++)); do
   ZeroPath__SecretFormat__CurrentKeyId=l1 ZeroPath__SecretFormat__Keys__l1="$format_key" \
-    ZeroPath__Cluster__CallKey="$call_key" ZP_ADMIN_KEY="$admin_key" ZeroPath__Cluster__RedisPassword="$redis_password" \
+    ZeroPath__Cluster__CallKey="$call_key" ZP_ADMIN_KEY="$admin_key" ZP_ADMIN_KEY_NEXT="$admin_key_next" \
+    ZeroPath__Cluster__RedisPassword="$redis_password" \
     start_app "silo-$i" silo ZeroPath.Silo "${cluster[@]}" \
     --ZeroPath:Cluster:Tls:CertificatePath="$tls/silo.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/silo.key" \
     --Urls="http://127.0.0.1:$((8081 + 2 * i))" --ZeroPath:Silo:SiloName="silo-$i" \
