@@ -101,7 +101,7 @@ internal static class TimingKinds
             "every request: a grain call and an Argon2id verify at production cost (first: also activation and storage read); nothing remembered at the gateway",
             TimingIds.Token, TimingSecrets.Tagged, WrongTagged, TaggedRequestsPerToken),
         new(WrongLegacy, "live token, 43-character secret",
-            "every request: the legacy budget and a grain call (first: also activation and storage read); the grain refuses it without Argon2 (the token's secret is tagged); nothing remembered at the gateway",
+            "first: the legacy budget and a grain call (activation, storage read), which refuses it without Argon2 and says the token's secret is tagged; the gateway remembers that (5 min); then: refusal cache",
             TimingIds.Token, TimingSecrets.Legacy, WrongLegacy, Budget: TimingBudget.Always),
         new(InUseRandom, "token in use here (cached), random `zp_` secret",
             "a cache entry is found and its digest differs (one HMAC), then the tag fails: at the gateway", TimingIds.Token, TimingSecrets.RandomCurrent, InUseRandom),
