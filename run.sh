@@ -6,31 +6,37 @@
 # Tokens survive stopping and restarting it (with the secret format key kept in .run/). Ctrl-C or SIGTERM stops
 # everything it started.
 #
-#   ./run.sh [--silos N] [--gateways M]
+#   ./run.sh [--silos N] [--gateways M] [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")"
 # shellcheck source=scripts-lib.sh
 . ./scripts-lib.sh
 configuration="${CONFIGURATION:-Release}"
-state="$root/.run"
+# ZP_RUN_DIR and ZP_RUN_PORT_OFFSET (both optional) move the state folder and every port, so a test can run this script
+# beside a developer's own run.
+state="${ZP_RUN_DIR:-$root/.run}"
+o="${ZP_RUN_PORT_OFFSET:-0}"
 logs="$state/logs"
 silos=1
 gateways=1
+build=1
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
-usage() { say "usage: ./run.sh [--silos N] [--gateways M]   (N, M from 1 to 9)"; }
+usage() { say "usage: ./run.sh [--silos N] [--gateways M] [--no-build]   (N, M from 1 to 9)"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --silos) silos="${2:-}"; shift 2 ;;
     --gateways) gateways="${2:-}"; shift 2 ;;
+    --no-build) build=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
 done
 [[ "$silos" =~ ^[1-9]$ ]] || die "--silos takes a number from 1 to 9 (was '$silos')"
 [[ "$gateways" =~ ^[1-9]$ ]] || die "--gateways takes a number from 1 to 9 (was '$gateways')"
+[[ "$o" =~ ^[0-9]{1,5}$ ]] && [ "$o" -le 35000 ] || die "ZP_RUN_PORT_OFFSET takes a number from 0 to 35000 (was '$o')"
 
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is required; see global.json for the version."
 command -v curl >/dev/null 2>&1 || { say "==> installing curl"; apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
@@ -38,9 +44,9 @@ command -v openssl >/dev/null 2>&1 || { say "==> installing openssl"; apt-get up
 ensure_servers_installed
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports=(6379 10002 9090)
-for ((i = 0; i < silos; i++)); do ports+=($((8081 + 2 * i)) $((11111 + i)) $((30000 + i))); done
-for ((j = 0; j < gateways; j++)); do ports+=($((8080 + 2 * j))); done
+ports=($((6379 + o)) $((10002 + o)) $((9090 + o)))
+for ((i = 0; i < silos; i++)); do ports+=($((8081 + o + 2 * i)) $((11111 + o + i)) $((30000 + o + i))); done
+for ((j = 0; j < gateways; j++)); do ports+=($((8080 + o + 2 * j))); done
 for port in "${ports[@]}"; do
   port_in_use "$port" && die "port $port on 127.0.0.1 is already in use; stop whatever holds it (an earlier ./run.sh?) and retry."
 done
@@ -70,8 +76,10 @@ redis_password="$(keep_secret "$state/redis-password" random_password)"
 tls="$state/tls"
 deploy/tls/make-cluster-certs.sh "$tls"
 
-say "==> building ($configuration)"
-dotnet build ZeroPath.Orleans.sln -c "$configuration" -v quiet -nologo >/dev/null || dotnet build ZeroPath.Orleans.sln -c "$configuration"
+if [ "$build" -eq 1 ]; then
+  say "==> building ($configuration)"
+  dotnet build ZeroPath.Orleans.sln -c "$configuration" -v quiet -nologo >/dev/null || dotnet build ZeroPath.Orleans.sln -c "$configuration"
+fi
 
 mkdir -p "$logs"
 pids=()         # everything, for the liveness checks
@@ -112,19 +120,19 @@ wait_ok() { # name url
 }
 
 say "==> starting redis-server and Azurite (data in .run/)"
-start_redis 6379 "$state/redis" "$logs/redis.log" "$redis_password"
+start_redis $((6379 + o)) "$state/redis" "$logs/redis.log" "$redis_password"
 pids+=("$started_pid")
 server_pids+=("$started_pid")
-start_azurite 10002 "$state/azurite" "$logs/azurite.log"
+start_azurite $((10002 + o)) "$state/azurite" "$logs/azurite.log"
 pids+=("$started_pid")
 server_pids+=("$started_pid")
-wait_for_port 6379 redis-server "$logs/redis.log"
-wait_for_port 10002 Azurite "$logs/azurite.log"
+wait_for_port $((6379 + o)) redis-server "$logs/redis.log"
+wait_for_port $((10002 + o)) Azurite "$logs/azurite.log"
 
 # A new cluster id each run: membership rows of a killed earlier run cannot confuse this one. State and reminders are
 # keyed by the service id, which stays, so tokens survive restarts.
 cluster_id="local-$(date +%s)"
-cluster=(--ZeroPath:Cluster:ClusterId="$cluster_id" --ZeroPath:Cluster:Redis=127.0.0.1:6379
+cluster=(--ZeroPath:Cluster:ClusterId="$cluster_id" --ZeroPath:Cluster:Redis=127.0.0.1:$((6379 + o))
   --ZeroPath:Cluster:Tls:CaCertificatePath="$tls/ca.pem")
 
 say "==> starting $silos silo(s), $gateways gateway(s) and the demo upstream (logs in .run/logs/)"
@@ -134,28 +142,29 @@ for ((i = 0; i < silos; i++)); do
     ZeroPath__Cluster__RedisPassword="$redis_password" \
     start_app "silo-$i" silo ZeroPath.Silo "${cluster[@]}" \
     --ZeroPath:Cluster:Tls:CertificatePath="$tls/silo.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/silo.key" \
-    --Urls="http://127.0.0.1:$((8081 + 2 * i))" --ZeroPath:Silo:SiloName="silo-$i" \
-    --ZeroPath:Silo:SiloPort=$((11111 + i)) --ZeroPath:Silo:GatewayPort=$((30000 + i)) \
-    --ZeroPath:Storage:ConnectionString="$(azurite_connection 10002)"
+    --Urls="http://127.0.0.1:$((8081 + o + 2 * i))" --ZeroPath:Silo:SiloName="silo-$i" \
+    --ZeroPath:Silo:SiloPort=$((11111 + o + i)) --ZeroPath:Silo:GatewayPort=$((30000 + o + i)) \
+    --ZeroPath:Storage:ConnectionString="$(azurite_connection $((10002 + o)))"
 done
-ZeroPath__Gateway__IdentitySigning__Keys__l1="$signing_key" start_app upstream tools/demo-upstream ZeroPath.DemoUpstream
-for ((i = 0; i < silos; i++)); do wait_ok "silo-$i" "http://127.0.0.1:$((8081 + 2 * i))/readyz"; done
+ZeroPath__Gateway__IdentitySigning__Keys__l1="$signing_key" start_app upstream tools/demo-upstream ZeroPath.DemoUpstream --Urls="http://127.0.0.1:$((9090 + o))"
+for ((i = 0; i < silos; i++)); do wait_ok "silo-$i" "http://127.0.0.1:$((8081 + o + 2 * i))/readyz"; done
 for ((j = 0; j < gateways; j++)); do
   ZeroPath__SecretFormat__Keys__l1="$format_key" ZeroPath__Cluster__RedisPassword="$redis_password" \
     ZeroPath__Gateway__IdentitySigning__Keys__l1="$signing_key" ZeroPath__Gateway__IdentitySigning__CurrentKeyId=l1 \
     start_app "gateway-$j" gateway ZeroPath.Gateway "${cluster[@]}" \
     --ZeroPath:Cluster:Tls:CertificatePath="$tls/gateway.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/gateway.key" \
-    --Urls="http://127.0.0.1:$((8080 + 2 * j))"
+    --Urls="http://127.0.0.1:$((8080 + o + 2 * j))" \
+    --ZeroPath:Upstreams:V1="http://127.0.0.1:$((9090 + o))" --ZeroPath:Upstreams:V2="http://127.0.0.1:$((9090 + o))"
 done
-wait_ok upstream http://127.0.0.1:9090/
-for ((j = 0; j < gateways; j++)); do wait_ok "gateway-$j" "http://127.0.0.1:$((8080 + 2 * j))/readyz"; done
+wait_ok upstream "http://127.0.0.1:$((9090 + o))/"
+for ((j = 0; j < gateways; j++)); do wait_ok "gateway-$j" "http://127.0.0.1:$((8080 + o + 2 * j))/readyz"; done
 
 say ""
 say "ZeroPath token cluster is running (cluster id $cluster_id)."
-for ((j = 0; j < gateways; j++)); do say "  gateway $j    http://127.0.0.1:$((8080 + 2 * j))   (/api/v1/**, /api/v2/**, /auth/check, /healthz, /readyz)"; done
-for ((i = 0; i < silos; i++)); do say "  silo $i       http://127.0.0.1:$((8081 + 2 * i))   (admin API /admin/v1/**, needs the admin key)"; done
-say "  upstream     http://127.0.0.1:9090   (demo: echoes method, path and headers, and whether the identity signature is valid)"
-say "  redis        127.0.0.1:6379          Azurite table service 127.0.0.1:10002 (data in .run/)"
+for ((j = 0; j < gateways; j++)); do say "  gateway $j    http://127.0.0.1:$((8080 + o + 2 * j))   (/api/v1/**, /api/v2/**, /auth/check, /healthz, /readyz)"; done
+for ((i = 0; i < silos; i++)); do say "  silo $i       http://127.0.0.1:$((8081 + o + 2 * i))   (admin API /admin/v1/**, needs the admin key)"; done
+say "  upstream     http://127.0.0.1:$((9090 + o))   (demo: echoes method, path and headers, and whether the identity signature is valid)"
+say "  redis        127.0.0.1:$((6379 + o))          Azurite table service 127.0.0.1:$((10002 + o)) (data in $state)"
 say "  cluster      mutual TLS (certificates in .run/tls/); Redis password in .run/redis-password"
 if [ -n "${generated_key:-}" ]; then
   say "  admin key    generated for this run (set ZP_ADMIN_KEY to choose your own):"
