@@ -15,6 +15,11 @@ ensure_servers_installed() {
     echo "==> installing Azurite (npm ci)"
     (cd "$root/tools/servers" && npm ci --no-audit --no-fund --loglevel=error)
   fi
+  if [ ! -d "$root/tools/api-fuzz/node_modules" ]; then
+    command -v npm >/dev/null 2>&1 || { echo "npm (Node.js) is required to install the independent API fuzzer" >&2; exit 2; }
+    echo "==> installing the independent API fuzzer (npm ci in tools/api-fuzz)"
+    (cd "$root/tools/api-fuzz" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 }
 
 free_port() {
