@@ -4,6 +4,12 @@ using Orleans.Concurrency;
 namespace ZeroPath.Tokens;
 
 /// <summary>One API token, keyed by its Token ID. Holds the secret's hash, expiry, owner and permission snapshot.</summary>
+/// <remarks>
+/// The calls an organization makes to its tokens (<c>Terminate</c>, <c>UpdatePermissions</c>, <c>Describe</c>) and
+/// <c>IsLive</c> interleave with whatever the token is doing: a token's own <c>Revoke</c> and expiry call their
+/// organization, so an organization waiting on one of its tokens while that token waits on it would otherwise deadlock.
+/// The token's writes take turns among themselves, and a validation re-reads the state after every wait.
+/// </remarks>
 [Alias("zp.token")]
 public interface ITokenGrain : IGrainWithGuidKey
 {
@@ -20,7 +26,7 @@ public interface ITokenGrain : IGrainWithGuidKey
     /// True while the token is stored and has not ended (expired tokens included). Edge-callable: a gateway rechecks the
     /// tokens of its long-lived connections with it after missed events.
     /// </summary>
-    [ReadOnly]
+    [AlwaysInterleave]
     [Alias("is-live")]
     [EdgeCallable]
     Task<bool> IsLive();
@@ -30,6 +36,7 @@ public interface ITokenGrain : IGrainWithGuidKey
     Task Initialize(TokenRecord record);
 
     /// <summary>Ends the token for good: the hash is dropped and every later validation fails. Idempotent.</summary>
+    [AlwaysInterleave]
     [Alias("terminate")]
     Task Terminate(TokenEndReason reason, string? note);
 
@@ -38,11 +45,12 @@ public interface ITokenGrain : IGrainWithGuidKey
     Task<TokenDetails?> Revoke(string reason);
 
     /// <summary>The token's metadata and status; null when no such token was ever issued.</summary>
-    [ReadOnly]
+    [AlwaysInterleave]
     [Alias("describe")]
     Task<TokenDetails?> Describe();
 
     /// <summary>The owner's permissions in the organization changed: the token follows them.</summary>
+    [AlwaysInterleave]
     [Alias("update-permissions")]
     Task UpdatePermissions(ImmutableArray<string> permissions);
 }

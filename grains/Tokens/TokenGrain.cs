@@ -115,8 +115,24 @@ public sealed partial class TokenGrain(
                 return check == SecretCheck.Busy ? TokenValidation.Busy : TokenValidation.Invalid;
             }
 
-            // Terminate is not [ReadOnly], so it cannot have run while this verify was awaited.
+            // Terminate and UpdatePermissions interleave, so they may have run while this verify was awaited: answer from
+            // the state as it is now.
+            token = state.State;
+            if (token.SecretHash is null)
+            {
+                return TokenValidation.Unknown;
+            }
+
             digest.Remember(secret);
+        }
+        else if (state.State is var now && !ReferenceEquals(now, token))
+        {
+            // Changed while the bulk-revocation check was awaited.
+            token = now;
+            if (token.SecretHash is null)
+            {
+                return TokenValidation.Unknown;
+            }
         }
 
         // Expiry is judged on every call against the clock, never left to a background job.
@@ -371,7 +387,8 @@ public sealed partial class TokenGrain(
             return;
         }
 
-        // Validations answer with the stored permissions until the new ones are stored.
+        // Acknowledged once stored; validations interleaving with the write may already answer with the new permissions,
+        // and go back to the stored ones if the write fails.
         await StoreAsync(state.State with { Permissions = permissions }, deactivateOnFailure: true);
         valid = null;
     }
