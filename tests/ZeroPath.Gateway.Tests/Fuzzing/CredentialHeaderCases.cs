@@ -33,6 +33,15 @@ public sealed class CredentialHeaderCases(Guid validId, string validSecret)
     public Guid ValidId => validId;
     public string ValidSecret => validSecret;
 
+    /// <summary>The run's seed: <c>ZP_FUZZ_SEED</c> to replay a run, otherwise a random one (printed by the tests).</summary>
+    public static ulong Seed() =>
+        Environment.GetEnvironmentVariable("ZP_FUZZ_SEED") is { Length: > 0 } given
+            ? ulong.Parse(given, System.Globalization.CultureInfo.InvariantCulture)
+            : (ulong)Random.Shared.NextInt64(1, long.MaxValue);
+
+    /// <summary><paramref name="count"/> requests drawn from <see cref="Requests"/> with <paramref name="seed"/>.</summary>
+    public FuzzRequest[] Sample(int count, ulong seed) => Gen.Sample(Requests(), count, new Rnd(seed), 30);
+
     public Gen<FuzzRequest> Requests() =>
         from method in Gen.Elements("GET", "POST", "DELETE", "PATCH")
         from path in Gen.Elements("/auth/check", "/auth/check/api/v1/x", "/api/v1/fuzz", "/api/v2/fuzz/deep?q=1")
