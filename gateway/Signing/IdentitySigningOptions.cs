@@ -1,4 +1,5 @@
 using ZeroPath.ServiceDefaults;
+using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Signing;
 
@@ -33,7 +34,7 @@ public sealed class IdentitySigningOptions
             {
                 settings.Fail(SectionName, $"{nameof(Keys)}:{id}", $"has an invalid key id: 1–{MaxKeyIdLength} of letters, digits, '-' and '_'.");
             }
-            else if (Decode(value) is not { Length: >= MinKeyBytes })
+            else if (KeyText.DecodeBase64(value) is not { Length: >= MinKeyBytes })
             {
                 settings.Fail(SectionName, $"{nameof(Keys)}:{id}", $"must be base64 of at least {MinKeyBytes} bytes (openssl rand -base64 32).");
             }
@@ -46,20 +47,8 @@ public sealed class IdentitySigningOptions
     }
 
     /// <summary>The signing key; call only when <see cref="Validate"/> found no problem and <see cref="Enabled"/>.</summary>
-    public byte[] CurrentKey() => Decode(Keys[CurrentKeyId])!;
+    public byte[] CurrentKey() => KeyText.DecodeBase64(Keys[CurrentKeyId])!;
 
     public static bool IsValidKeyId(string id) =>
         id.Length is > 0 and <= MaxKeyIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
-
-    private static byte[]? Decode(string value)
-    {
-        try
-        {
-            return Convert.FromBase64String(value.Trim());
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
 }

@@ -33,7 +33,7 @@ public sealed class SecretFormatOptions
             {
                 yield return ($"{nameof(Keys)}:{id}", "has an invalid key id: 2 characters of 0-9 and a-z.");
             }
-            else if (Decode(value) is not { Length: >= MinKeyBytes })
+            else if (KeyText.DecodeBase64(value) is not { Length: >= MinKeyBytes })
             {
                 yield return ($"{nameof(Keys)}:{id}", $"must be base64 of at least {MinKeyBytes} bytes.");
             }
@@ -47,19 +47,7 @@ public sealed class SecretFormatOptions
 
     /// <summary>The key ring; call only when <see cref="Problems"/> found none.</summary>
     public SecretFormatKeyRing ToKeyRing(bool issuing) => new(
-        Keys.ToDictionary(k => k.Key, k => Decode(k.Value)!, StringComparer.Ordinal),
+        Keys.ToDictionary(k => k.Key, k => KeyText.DecodeBase64(k.Value)!, StringComparer.Ordinal),
         issuing ? CurrentKeyId : null,
         AcceptLegacySecrets);
-
-    private static byte[]? Decode(string value)
-    {
-        try
-        {
-            return Convert.FromBase64String(value.Trim());
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using ZeroPath.Tokens;
 namespace ZeroPath.Grains.Secrets;
 
 /// <summary>Argon2id cost and the bound on concurrent Argon2 work. Section <c>ZeroPath:Argon2</c>.</summary>
@@ -100,7 +101,7 @@ public sealed class TokenPepperOptions
                 return $"{SectionName}:Keys:{id} has an invalid key id: 1 to {MaxKeyIdLength} characters of 0-9 and a-z.";
             }
 
-            if (Decode(value) is not { Length: >= MinKeyBytes })
+            if (KeyText.DecodeBase64(value) is not { Length: >= MinKeyBytes })
             {
                 return $"{SectionName}:Keys:{id} must be base64 of at least {MinKeyBytes} bytes (openssl rand -base64 32).";
             }
@@ -113,17 +114,5 @@ public sealed class TokenPepperOptions
 
     /// <summary>The decoded keys; call only when <see cref="Validate"/> found nothing wrong.</summary>
     public Dictionary<string, byte[]> DecodeKeys() =>
-        Keys.ToDictionary(k => k.Key, k => Decode(k.Value) ?? throw new InvalidOperationException(Validate()), StringComparer.Ordinal);
-
-    private static byte[]? Decode(string? value)
-    {
-        try
-        {
-            return value is null ? null : Convert.FromBase64String(value.Trim());
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
+        Keys.ToDictionary(k => k.Key, k => KeyText.DecodeBase64(k.Value) ?? throw new InvalidOperationException(Validate()), StringComparer.Ordinal);
 }

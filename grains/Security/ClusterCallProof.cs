@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Security;
 
@@ -19,31 +20,19 @@ public sealed class ClusterCallOptions
 
     public IEnumerable<(string Key, string Problem)> Problems()
     {
-        if (Decode(CallKey) is not { Length: >= MinKeyBytes })
+        if (KeyText.DecodeBase64(CallKey) is not { Length: >= MinKeyBytes })
         {
             yield return (nameof(CallKey), $"is required: base64 of at least {MinKeyBytes} random bytes (openssl rand -base64 32), the same on every silo and given to no gateway.");
         }
 
-        if (AcceptedCallKey.Length > 0 && Decode(AcceptedCallKey) is not { Length: >= MinKeyBytes })
+        if (AcceptedCallKey.Length > 0 && KeyText.DecodeBase64(AcceptedCallKey) is not { Length: >= MinKeyBytes })
         {
             yield return (nameof(AcceptedCallKey), $"must be base64 of at least {MinKeyBytes} bytes when set.");
         }
     }
 
     /// <summary>The proof maker; call only when <see cref="Problems"/> found none.</summary>
-    public ClusterCallProof ToProof() => new(Decode(CallKey)!, AcceptedCallKey.Length > 0 ? Decode(AcceptedCallKey) : null);
-
-    private static byte[]? Decode(string value)
-    {
-        try
-        {
-            return value.Length == 0 ? null : Convert.FromBase64String(value.Trim());
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
+    public ClusterCallProof ToProof() => new(KeyText.DecodeBase64(CallKey)!, AcceptedCallKey.Length > 0 ? KeyText.DecodeBase64(AcceptedCallKey) : null);
 }
 
 /// <summary>
