@@ -5,10 +5,10 @@ namespace ZeroPath.Tokens;
 
 /// <summary>One API token, keyed by its Token ID. Holds the secret's hash, expiry, owner and permission snapshot.</summary>
 /// <remarks>
-/// The calls an organization makes to its tokens (<c>Terminate</c>, <c>UpdatePermissions</c>, <c>Describe</c>) and
-/// <c>IsLive</c> interleave with whatever the token is doing: a token's own <c>Revoke</c> and expiry call their
-/// organization, so an organization waiting on one of its tokens while that token waits on it would otherwise deadlock.
-/// The token's writes take turns among themselves, and a validation re-reads the state after every wait.
+/// A token calls no other grain but its organization's revocation marks (read-only): its organization calls it, never the
+/// reverse, so no call path can cycle. The calls an organization makes (<c>Terminate</c>, <c>UpdatePermissions</c>,
+/// <c>Describe</c>) and <c>IsLive</c> still interleave with a validation waiting for Argon2; the token's writes take turns
+/// among themselves, and a validation re-reads the state after every wait.
 /// </remarks>
 [Alias("zp.token")]
 public interface ITokenGrain : IGrainWithGuidKey
@@ -35,14 +35,13 @@ public interface ITokenGrain : IGrainWithGuidKey
     [Alias("initialize")]
     Task Initialize(TokenRecord record);
 
-    /// <summary>Ends the token for good: the hash is dropped and every later validation fails. Idempotent.</summary>
+    /// <summary>
+    /// Ends the token for good: the hash is dropped and every later validation fails. Idempotent. <see cref="TokenEndReason.Expired"/>
+    /// ends it as of its expiry, and only once that has passed.
+    /// </summary>
     [AlwaysInterleave]
     [Alias("terminate")]
     Task Terminate(TokenEndReason reason, string? note);
-
-    /// <summary>An operator revokes this token by id alone: ended here, then dropped from its organization. Null when unknown.</summary>
-    [Alias("revoke")]
-    Task<TokenDetails?> Revoke(string reason);
 
     /// <summary>The token's metadata and status; null when no such token was ever issued.</summary>
     [AlwaysInterleave]

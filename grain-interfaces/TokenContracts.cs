@@ -54,7 +54,8 @@ public sealed record TokenValidation(
 
 /// <summary>
 /// Everything a token grain stores about a token at creation. Carries the hash, never the secret. <c>Epoch</c> is the
-/// organization's revocation epoch when the token was issued (see <see cref="RevocationEpochs"/>). <c>TaggedSecret</c>:
+/// organization's revocation epoch when the token was issued (see <see cref="RevocationMarks"/>). <c>IndexSequence</c>: its place in the
+/// organization's token index. <c>TaggedSecret</c>:
 /// its secret is in the <c>zp_</c> format, so a 43-character secret presented for it is refused without Argon2.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -69,7 +70,8 @@ public sealed record TokenRecord(
     [property: Id(6)] string SecretHash,
     [property: Id(7)] ImmutableArray<string> Permissions,
     [property: Id(8)] long Epoch = 0,
-    [property: Id(9)] bool TaggedSecret = false);
+    [property: Id(9)] bool TaggedSecret = false,
+    [property: Id(10)] long IndexSequence = 0);
 
 [GenerateSerializer]
 [Alias("zp.token-end-reason")]
@@ -80,7 +82,7 @@ public enum TokenEndReason
     /// <summary>Its owner stopped being a member of the organization.</summary>
     MemberRemoved = 1,
 
-    /// <summary>Its expiry passed and the expiry reminder cleaned it up.</summary>
+    /// <summary>Its expiry passed and its organization's expiry sweep cleaned it up.</summary>
     Expired = 2,
 
     /// <summary>Revoked by a platform operator (one token, a member's tokens or an organization's).</summary>
@@ -109,7 +111,8 @@ public sealed record TokenDetails(
     [property: Id(5)] DateTimeOffset ExpiresAt,
     [property: Id(6)] TokenStatus Status,
     [property: Id(7)] DateTimeOffset? EndedAt,
-    [property: Id(8)] string? Reason);
+    [property: Id(8)] string? Reason,
+    [property: Id(9)] long IndexSequence = 0);
 
 [GenerateSerializer, Immutable]
 [Alias("zp.create-token")]
@@ -164,3 +167,57 @@ public sealed record OrganizationMember(
     [property: Id(0)] string OrganizationId,
     [property: Id(1)] string UserId,
     [property: Id(2)] ImmutableArray<string> Permissions);
+
+/// <summary>A token ready to be stored: its secret already hashed, never the secret itself.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.new-token")]
+public sealed record NewToken(
+    [property: Id(0)] Guid TokenId,
+    [property: Id(1)] string UserId,
+    [property: Id(2)] string? Name,
+    [property: Id(3)] int ExpiresInDays,
+    [property: Id(4)] string SecretHash);
+
+/// <summary>One page of an organization's tokens, newest first; <c>NextCursor</c> is null on the last page.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.token-page")]
+public sealed record TokenPage(
+    [property: Id(0)] ImmutableArray<TokenSummary> Items,
+    [property: Id(1)] string? NextCursor);
+
+/// <summary>A token as its organization's index holds it: its place in the index and its summary.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.indexed-token")]
+public sealed record IndexedToken(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] TokenSummary Token);
+
+/// <summary>
+/// Which entries of an index shard: those with a sequence from <c>From</c> up to (not including) <c>Before</c>, and of
+/// them only one member's (<c>UserId</c>) or only those expired by <c>ExpiredBy</c> when set.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.token-selection")]
+public sealed record TokenSelection(
+    [property: Id(0)] string? UserId = null,
+    [property: Id(1)] DateTimeOffset? ExpiredBy = null,
+    [property: Id(2)] long Before = long.MaxValue,
+    [property: Id(3)] long From = 0);
+
+/// <summary>
+/// How many entries an index shard holds, the earliest expiry among them (null when empty) and, after a removal, how many
+/// it removed.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.token-shard-summary")]
+public sealed record TokenShardSummary(
+    [property: Id(0)] int Count,
+    [property: Id(1)] DateTimeOffset? EarliestExpiry,
+    [property: Id(2)] int Removed = 0);
+
+/// <summary>Background work an organization still owes: bulk revocations in progress, members whose tokens must follow new permissions.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.organization-work")]
+public sealed record OrganizationWork(
+    [property: Id(0)] int Revocations,
+    [property: Id(1)] int PermissionChanges);

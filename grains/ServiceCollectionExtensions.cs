@@ -41,9 +41,9 @@ public static class ServiceCollectionExtensions
         services.AddClusterCallProof(configuration);
         services.AddSingleton<IIncomingGrainCallFilter, ClusterCallGate>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<RevocationEpochCache>();
-        services.AddGrainService<RevocationEpochService>();
-        services.TryAddSingleton<IRevocationEpochServiceClient, RevocationEpochServiceClient>();
+        services.TryAddSingleton<RevocationMarksCache>();
+        services.AddGrainService<RevocationMarksService>();
+        services.TryAddSingleton<IRevocationMarksServiceClient, RevocationMarksServiceClient>();
         return services;
     }
 

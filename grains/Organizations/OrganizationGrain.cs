@@ -1,10 +1,16 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using ZeroPath.Grains.Secrets;
+using ZeroPath.Grains.Storage;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Organizations;
 
+/// <summary>
+/// Wires an organization together: its record (<see cref="OrganizationState"/>, whose transitions are plain code), its
+/// members (<see cref="MemberGrain"/>), its token index (<see cref="TokenIndexShardGrain"/>s), its tokens, revocation
+/// marks, audit trail and the gateways' event hub. It calls them; none calls it back.
+/// </summary>
 public sealed partial class OrganizationGrain(
     [PersistentState("organization", GrainStorageNames.Tokens)] IPersistentState<OrganizationState> state,
     TokenSecretHasher hasher,
@@ -12,57 +18,84 @@ public sealed partial class OrganizationGrain(
     TimeProvider time,
     ILogger<OrganizationGrain> logger) : Grain, IOrganizationGrain, IRemindable
 {
-    /// <summary>Wakes the organization after a crash to finish a fan-out in progress: a revocation or a permission change.</summary>
+    /// <summary>Wakes the organization after a crash to finish owed work: a fan-out or a permission change.</summary>
     private const string ResumeReminder = "resume";
 
-    /// <summary>Token grains called at once by a fan-out (revocation, permission change); the rest wait their turn.</summary>
-    private const int FanOutBatch = 64;
+    /// <summary>Due at the index's earliest expiry: queues the fan-out that ends expired tokens.</summary>
+    private const string ExpiryReminder = "expire";
+
+    /// <summary>After its first tick, an expiry reminder whose sweep failed comes back this often.</summary>
+    private static readonly TimeSpan ExpiryRetryPeriod = TimeSpan.FromHours(1);
+
+    /// <summary>Token grains called at once by a fan-out; the rest wait their turn.</summary>
+    private const int FanOutParallelism = 64;
+
+    public const int MaxPageSize = 500;
+
+    private OrganizationState Org => state.State;
 
     private string OrganizationId => this.GetPrimaryKeyString();
 
     private ITokenEventHubGrain Events => GrainFactory.GetGrain<ITokenEventHubGrain>(0);
 
-    private IRevocationEpochGrain Marks => GrainFactory.GetGrain<IRevocationEpochGrain>(OrganizationId);
+    private IAuditLogGrain AuditLog => GrainFactory.GetGrain<IAuditLogGrain>(OrganizationId);
+
+    private IOrganizationGrain Self => GrainFactory.GetGrain<IOrganizationGrain>(OrganizationId);
+
+    private IMemberGrain Member(string userId) => GrainFactory.GetGrain<IMemberGrain>($"{OrganizationId}/{userId}");
+
+    private ITokenIndexShardGrain Shard(long shard) => GrainFactory.GetGrain<ITokenIndexShardGrain>(TokenIndexLayout.ShardKey(OrganizationId, shard));
+
+    private ITokenGrain Token(Guid tokenId) => GrainFactory.GetGrain<ITokenGrain>(tokenId);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Events stored with their change whose hand-over to the trail failed or was cut short.
         await FlushAuditAsync();
-
-        if (state.State.PendingTokens.Count > 0)
+        await SettleUnfinishedCreateAsync();
+        if (Org.FanOuts.Any(f => f.Kind == FanOutKind.Revocation))
         {
-            // A creation interrupted by a crash or a storage failure: keep the token if it was stored and is live, else
-            // forget it. Settled first, so an interrupted revocation below covers a kept token too.
-            foreach (var (tokenId, summary) in state.State.PendingTokens.ToList())
-            {
-                if (await GrainFactory.GetGrain<ITokenGrain>(tokenId).IsLive())
-                {
-                    state.State.Tokens[tokenId] = summary;
-                }
-
-                state.State.PendingTokens.Remove(tokenId);
-            }
-
-            await PersistAsync();
-            LogPendingSettled(logger, OrganizationId);
+            // The marks may have been stored here but not published when a crash came.
+            await GrainFactory.GetGrain<IRevocationMarksGrain>(OrganizationId).Publish(Org.Marks);
         }
 
-        await ResumeAsync();
-    }
-
-    /// <summary>Finishes fan-outs cut short (a crash, a failed call) before anything else is served.</summary>
-    private async Task ResumeAsync()
-    {
-        if (state.State.Revocation is { } interrupted)
-        {
-            AuditActor.Set(interrupted.Actor);
-            await CompleteRevocationAsync(interrupted, resumed: true);
-        }
-
-        foreach (var userId in state.State.PermissionSyncs.ToList())
+        foreach (var userId in Org.PermissionSyncs.ToList())
         {
             await SyncPermissionsAsync(userId);
         }
+
+        ContinueFanOuts();
+    }
+
+    /// <summary>
+    /// An index entry at or past the commit mark was written by a create cut short (a crash, a failed write): kept when its
+    /// token was stored and lives (recorded as created), else removed. Settled before anything else is served.
+    /// </summary>
+    private async Task SettleUnfinishedCreateAsync()
+    {
+        var shard = TokenIndexLayout.ShardOf(Org.NextSequence);
+        var unfinished = await Shard(shard).Find(new TokenSelection(From: Org.NextSequence));
+        if (unfinished.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var entry in unfinished)
+        {
+            if (await Token(entry.Token.TokenId).IsLive())
+            {
+                Org.Commit(entry.Sequence);
+                await StageAuditAsync([Entry(AuditAction.TokenCreated, entry.Token.TokenId, entry.Token.UserId, null, AuditActor.System)]);
+            }
+            else if ((await Shard(shard).Remove([entry.Sequence])).Count == 0)
+            {
+                Org.Emptied(shard);
+            }
+        }
+
+        await PersistAsync();
+        await FlushAuditAsync();
+        LogUnfinishedCreateSettled(logger, OrganizationId, unfinished.Length);
     }
 
     public async Task<OrganizationMember> SetMember(string userId, ImmutableArray<string> permissions)
@@ -77,80 +110,65 @@ public sealed partial class OrganizationGrain(
         }
 
         var normalized = permissions.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray();
-        if (state.State.Members.TryGetValue(userId, out var current) && current.SequenceEqual(normalized, StringComparer.Ordinal))
+        var member = Member(userId);
+        var current = await member.GetPermissions();
+        if (current is not { } known)
         {
-            // Unchanged (a repeated PUT): nothing to store, nothing owed to the tokens.
+            // A new member has no tokens to follow.
+            await member.SetPermissions(normalized);
             return new OrganizationMember(OrganizationId, userId, normalized);
         }
 
-        state.State.Members[userId] = normalized;
-        var follow = TokensOf(userId).Count > 0;
-        if (follow)
+        if (known.SequenceEqual(normalized, StringComparer.Ordinal))
         {
-            // Tokens hold their owner's current permissions: stored as owed with the change, so a crash before every
-            // token has followed is finished on the next activation.
+            return new OrganizationMember(OrganizationId, userId, normalized);
+        }
+
+        // Owed before the change is stored, so a crash before every token has followed is finished on the next activation.
+        if (!Org.PermissionSyncs.Contains(userId))
+        {
             await RegisterResumeAsync();
-            if (!state.State.PermissionSyncs.Contains(userId))
-            {
-                state.State.PermissionSyncs.Add(userId);
-            }
+            Org.PermissionSyncs.Add(userId);
+            await PersistAsync();
         }
 
-        await PersistAsync();
-        if (follow)
-        {
-            try
-            {
-                await SyncPermissionsAsync(userId);
-            }
-            catch
-            {
-                DeactivateOnIdle();
-                throw;
-            }
-        }
-
+        await member.SetPermissions(normalized);
+        await SyncPermissionsAsync(userId);
         return new OrganizationMember(OrganizationId, userId, normalized);
     }
 
-    /// <summary>Brings a member's tokens to the member's current permissions, then clears what was owed.</summary>
+    /// <summary>Brings a member's tokens to the member's current permissions, shard by shard, then clears what was owed.</summary>
     private async Task SyncPermissionsAsync(string userId)
     {
         // A member removed meanwhile has no tokens left to follow.
-        if (state.State.Members.TryGetValue(userId, out var permissions))
+        if (await Member(userId).GetPermissions() is { } permissions)
         {
-            var tokens = TokensOf(userId);
-            await FanOutAsync(tokens, token => token.UpdatePermissions(permissions));
-            await Events.PublishPermissions([.. tokens], permissions);
+            foreach (var shard in Org.Shards.ToList())
+            {
+                var tokens = await Shard(shard).Find(new TokenSelection(UserId: userId));
+                if (!tokens.IsEmpty)
+                {
+                    await ForEachTokenAsync(tokens, token => token.UpdatePermissions(permissions));
+                    await Events.PublishPermissions([.. tokens.Select(t => t.Token.TokenId)], permissions);
+                }
+            }
         }
 
-        state.State.PermissionSyncs.Remove(userId);
+        Org.PermissionSyncs.Remove(userId);
         await PersistAsync();
         await UnregisterResumeWhenDoneAsync();
-    }
-
-    /// <summary>Set before a fan-out's intent is stored: if the silo dies after storing it, this tick comes to finish it.</summary>
-    private Task<IGrainReminder> RegisterResumeAsync() => this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-
-    /// <summary>Drops the resume reminder once no revocation or permission change is owed.</summary>
-    private async Task UnregisterResumeWhenDoneAsync()
-    {
-        if (state.State.Revocation is null && state.State.PermissionSyncs.Count == 0 &&
-            await this.GetReminder(ResumeReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
     }
 
     public async Task<bool> RemoveMember(string userId)
     {
         RequireValidUserId(userId);
-        if (!state.State.Members.ContainsKey(userId))
+        if (await Member(userId).GetPermissions() is null)
         {
             return false;
         }
 
-        var tokens = await RevokeAsync(userId, TokenEndReason.MemberRemoved, null, removeMember: true);
+        var tokens = await RevokeAsync(userId, TokenEndReason.MemberRemoved, null);
+        await Member(userId).Remove();
         LogMemberRemoved(logger, OrganizationId, userId, tokens);
         return true;
     }
@@ -158,22 +176,145 @@ public sealed partial class OrganizationGrain(
     public async Task<int?> RevokeMemberTokens(string userId, string reason)
     {
         RequireValidUserId(userId);
-        if (!state.State.Members.ContainsKey(userId))
+        if (await Member(userId).GetPermissions() is null)
         {
             return null;
         }
 
-        var revoked = await RevokeAsync(userId, TokenEndReason.Revoked, reason, removeMember: false);
+        var revoked = await RevokeAsync(userId, TokenEndReason.Revoked, reason);
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
     }
 
     public async Task<int> RevokeAll(string reason)
     {
-        var revoked = await RevokeAsync(null, TokenEndReason.Revoked, reason, removeMember: false);
+        var revoked = await RevokeAsync(null, TokenEndReason.Revoked, reason);
         LogRevoked(logger, OrganizationId, revoked, reason);
         return revoked;
     }
+
+    /// <summary>
+    /// Revokes a member's tokens (or, with no member, the organization's) at once, and durably. The raised marks and the
+    /// fan-out are stored together, and a reminder set, before anything else; the marks then reach every silo, so no
+    /// covered token validates from then on; gateways are told each token's end; then this returns, and the fan-out ends
+    /// each token and drops it from the index in the background, one shard per turn. Returns how many tokens.
+    /// </summary>
+    private async Task<int> RevokeAsync(string? member, TokenEndReason reason, string? note)
+    {
+        var covered = new List<ImmutableArray<IndexedToken>>();
+        var selection = new TokenSelection(UserId: member, Before: Org.NextSequence);
+        foreach (var shard in Org.Shards)
+        {
+            if (await Shard(shard).Find(selection) is { IsEmpty: false } tokens)
+            {
+                covered.Add(tokens);
+            }
+        }
+
+        var count = covered.Sum(tokens => tokens.Length);
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        await RegisterResumeAsync();
+        Org.BeginRevocation(member, reason, note, AuditActor.Current);
+        await PersistAsync();
+        await GrainFactory.GetGrain<IRevocationMarksGrain>(OrganizationId).Publish(Org.Marks);
+        foreach (var tokens in covered)
+        {
+            await Events.PublishEnded([.. tokens.Select(t => t.Token.TokenId)]);
+        }
+
+        LogRevocationStarted(logger, OrganizationId, count);
+        ContinueFanOuts();
+        return count;
+    }
+
+    /// <summary>Asks this organization, without waiting, to carry its owed fan-outs one step further in a turn of its own.</summary>
+    private void ContinueFanOuts()
+    {
+        if (Org.FanOuts.Count > 0)
+        {
+            Self.RunFanOuts().Ignore();
+        }
+    }
+
+    /// <summary>
+    /// One step of the oldest fan-out: the next shard it covers. Ends the tokens the fan-out selects there, tells the
+    /// gateways, records why, drops them from the shard, and stores how far it got; then asks for the next step, so
+    /// other calls take turns in between. A failure leaves the step to the resume reminder.
+    /// </summary>
+    public async Task RunFanOuts()
+    {
+        if (Org.FanOuts.Count == 0)
+        {
+            return;
+        }
+
+        var fanOut = Org.FanOuts[0];
+        try
+        {
+            if (Org.NextShardOf(fanOut) is { } shard)
+            {
+                await EndSelectedAsync(fanOut, shard);
+                fanOut.NextShard = shard + 1;
+                await PersistAsync();
+                await FlushAuditAsync();
+            }
+            else
+            {
+                await FinishAsync(fanOut);
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            LogFanOutDeferred(logger, exception, OrganizationId, fanOut.Kind);
+            return;
+        }
+
+        ContinueFanOuts();
+    }
+
+    private async Task EndSelectedAsync(FanOut fanOut, long shard)
+    {
+        var tokens = await Shard(shard).Find(fanOut.Selection);
+        if (tokens.IsEmpty)
+        {
+            return;
+        }
+
+        await ForEachTokenAsync(tokens, token => token.Terminate(fanOut.Reason, fanOut.Note));
+        await Events.PublishEnded([.. tokens.Select(t => t.Token.TokenId)]);
+        await StageAuditAsync(tokens.Select(t => Entry(fanOut.Action, t.Token.TokenId, t.Token.UserId, fanOut.AuditReason, fanOut.Actor)));
+        // Stored before the index forgets them: a crash in between repeats the step, which finds them ended already.
+        await PersistAsync();
+        if ((await Shard(shard).Remove([.. tokens.Select(t => t.Sequence)])).Count == 0)
+        {
+            Org.Emptied(shard);
+        }
+    }
+
+    private async Task FinishAsync(FanOut fanOut)
+    {
+        var marksChanged = Org.Finish(fanOut);
+        if (fanOut.Kind == FanOutKind.Expiry)
+        {
+            await RescheduleExpiryAsync();
+        }
+
+        await PersistAsync();
+        if (marksChanged)
+        {
+            await GrainFactory.GetGrain<IRevocationMarksGrain>(OrganizationId).Publish(Org.Marks);
+        }
+
+        await UnregisterResumeWhenDoneAsync();
+        LogFanOutFinished(logger, OrganizationId, fanOut.Kind);
+    }
+
+    public Task<OrganizationWork> PendingWork() =>
+        Task.FromResult(new OrganizationWork(Org.FanOuts.Count(f => f.Kind == FanOutKind.Revocation), Org.PermissionSyncs.Count));
 
     public async Task<CreateTokenResult> CreateToken(CreateTokenCommand command)
     {
@@ -188,124 +329,211 @@ public sealed partial class OrganizationGrain(
             throw new ArgumentException("Name is too long.", nameof(command));
         }
 
-        if (!state.State.Members.TryGetValue(command.UserId, out var permissions))
+        // Interleaved: nothing of this organization's state is read or written here, only the secret hashed.
+        if (await Member(command.UserId).GetPermissions() is null)
         {
             return new CreateTokenResult(CreateTokenStatus.MemberNotFound, null);
         }
 
         var tokenId = Guid.NewGuid();
         var secret = formatKeys.NewSecret(tokenId);
-        var hash = await hasher.HashAsync(secret);
-        if (hash is null)
+        if (await hasher.HashAsync(secret) is not { } hash)
         {
             return new CreateTokenResult(CreateTokenStatus.Busy, null);
         }
 
-        var createdAt = time.GetUtcNow();
-        var expiresAt = createdAt.AddDays(command.ExpiresInDays);
-        var summary = new TokenSummary(tokenId, name, command.UserId, createdAt, expiresAt);
+        var added = await Self.AddToken(new NewToken(tokenId, command.UserId, name, command.ExpiresInDays, hash));
+        return added.Token is { } token
+            ? added with { Token = token with { Secret = secret } }
+            : added;
+    }
 
-        // Recorded as pending before the token exists, so no token can ever validate without its organization knowing
-        // of it. A failure at any step leaves at most a pending entry, settled on the next activation.
-        state.State.PendingTokens[tokenId] = summary;
-        await PersistAsync();
-        var token = GrainFactory.GetGrain<ITokenGrain>(tokenId);
-        var record = new TokenRecord(tokenId, OrganizationId, command.UserId, name, createdAt, expiresAt, hash, permissions, state.State.Epoch, TaggedSecret: true);
+    /// <summary>
+    /// Stores a token in this organization's turn. The index lists it before the token exists, so no token can validate
+    /// without its organization knowing of it; the organization's record then moves its commit mark past it.
+    /// </summary>
+    public async Task<CreateTokenResult> AddToken(NewToken token)
+    {
+        if (await Member(token.UserId).GetPermissions() is not { } permissions)
+        {
+            return new CreateTokenResult(CreateTokenStatus.MemberNotFound, null);
+        }
+
+        var sequence = Org.NextSequence;
+        var createdAt = time.GetUtcNow();
+        var expiresAt = createdAt.AddDays(token.ExpiresInDays);
+        await Shard(TokenIndexLayout.ShardOf(sequence)).Add(sequence, new TokenSummary(token.TokenId, token.Name, token.UserId, createdAt, expiresAt));
+        var grain = Token(token.TokenId);
+        var record = new TokenRecord(
+            token.TokenId, OrganizationId, token.UserId, token.Name, createdAt, expiresAt, token.SecretHash, permissions, Org.Epoch,
+            TaggedSecret: true, IndexSequence: sequence);
         try
         {
-            await token.Initialize(record);
+            await grain.Initialize(record);
         }
         catch
         {
+            // The next activation settles the index entry: this token is not live, so it goes.
             DeactivateOnIdle();
             throw;
         }
 
-        state.State.PendingTokens.Remove(tokenId);
-        state.State.Tokens[tokenId] = summary;
-        await StageAuditAsync([Entry(AuditAction.TokenCreated, tokenId, command.UserId, null)]);
+        Org.Commit(sequence);
+        await StageAuditAsync([Entry(AuditAction.TokenCreated, token.TokenId, token.UserId, null)]);
+        await ScheduleExpiryAsync(expiresAt);
         try
         {
             await PersistAsync();
         }
         catch
         {
-            // The caller never receives this secret, so the token must not stay usable; if ending it fails too, the
-            // pending entry lists it after the next activation, where an operator can see and delete it.
-            await token.Terminate(TokenEndReason.Deleted, null);
+            // The caller never receives this secret, so the token must not stay usable; the next activation then finds
+            // its index entry past the commit mark and not live, and removes it.
+            await grain.Terminate(TokenEndReason.Deleted, null);
             throw;
         }
 
         await FlushAuditAsync();
-        LogTokenCreated(logger, tokenId, OrganizationId, command.UserId, expiresAt);
+        LogTokenCreated(logger, token.TokenId, OrganizationId, token.UserId, expiresAt);
+        // The secret is added by CreateToken, which made it; it never reaches this grain.
         return new CreateTokenResult(
             CreateTokenStatus.Created,
-            new IssuedToken(tokenId, secret, name, createdAt, expiresAt, permissions));
+            new IssuedToken(token.TokenId, "", token.Name, createdAt, expiresAt, permissions));
     }
 
-    public Task<ImmutableArray<TokenSummary>> ListTokens()
+    public async Task<TokenPage> ListTokens(string? cursor, int limit)
     {
+        limit = Math.Clamp(limit, 1, MaxPageSize);
+        var before = TokenPageCursor.Parse(cursor) ?? long.MaxValue;
         var now = time.GetUtcNow();
-        var active = state.State.Tokens.Values
-            .Where(t => t.ExpiresAt > now)
-            .OrderByDescending(t => t.CreatedAt)
-            .ThenBy(t => t.TokenId)
-            .ToImmutableArray();
-        return Task.FromResult(active);
-    }
-
-    public async Task<bool> DeleteToken(Guid tokenId)
-    {
-        if (!state.State.Tokens.TryGetValue(tokenId, out var token))
+        var found = new List<IndexedToken>(limit + 1);
+        var last = before == long.MaxValue ? long.MaxValue : TokenIndexLayout.ShardOf(before - 1);
+        for (var i = Org.Shards.Count - 1; i >= 0 && found.Count <= limit; i--)
         {
-            return false;
+            if (Org.Shards[i] <= last)
+            {
+                found.AddRange(await Shard(Org.Shards[i]).Page(before, limit + 1 - found.Count, now));
+            }
         }
 
-        await GrainFactory.GetGrain<ITokenGrain>(tokenId).Terminate(TokenEndReason.Deleted, null);
-        // Gateways are told before the index forgets the token: if telling them fails, the index still lists it, so a
-        // retried delete tells them again.
-        await Events.PublishEnded([tokenId]);
-        await StageAuditAsync([Entry(AuditAction.TokenDeleted, tokenId, token.UserId, null)]);
-        state.State.Tokens.Remove(tokenId);
-        await PersistAsync();
-        await FlushAuditAsync();
-        return true;
+        // One more than asked tells whether another page follows.
+        var more = found.Count > limit;
+        var page = found.Take(limit).ToList();
+        return new TokenPage(
+            [.. page.Select(t => t.Token)],
+            more ? TokenPageCursor.After(page[^1].Sequence) : null);
     }
 
-    public async Task ForgetToken(Guid tokenId, AuditAction action, string? reason)
-    {
-        if (state.State.Tokens.TryGetValue(tokenId, out var token))
-        {
-            // Told first, as in DeleteToken: while the index lists the token, a retried call tells the gateways again.
-            await Events.PublishEnded([tokenId]);
-            await StageAuditAsync([Entry(action, tokenId, token.UserId, reason)]);
-            state.State.Tokens.Remove(tokenId);
-            await PersistAsync();
-            await FlushAuditAsync();
-        }
-    }
+    public async Task<bool> DeleteToken(Guid tokenId) =>
+        await EndOneAsync(tokenId, TokenEndReason.Deleted, null, AuditAction.TokenDeleted) is not null;
 
-    private AuditEntry Entry(AuditAction action, Guid tokenId, string userId, string? reason) =>
-        new(time.GetUtcNow(), action, AuditActor.Current, tokenId, userId, reason);
-
-    private IAuditLogGrain AuditLog => GrainFactory.GetGrain<IAuditLogGrain>(OrganizationId);
+    public async Task<TokenDetails?> RevokeToken(Guid tokenId, string reason) =>
+        await EndOneAsync(tokenId, TokenEndReason.Revoked, reason, AuditAction.TokenRevoked) is { } ended
+            ? await Token(tokenId).Describe()
+            : null;
 
     /// <summary>
-    /// Numbers events from the stored next sequence (read from the trail the first time). Does not move that sequence on:
-    /// the caller does, in the write that records the change, so numbers handed out by a failed attempt are reused.
+    /// Ends one token of this organization and drops it from the index. Null when the token is not this organization's
+    /// or no longer in its index (deleted or revoked before).
     /// </summary>
-    private async Task<ImmutableArray<AuditEvent>> NumberAsync(IEnumerable<AuditEntry> entries)
+    private async Task<TokenDetails?> EndOneAsync(Guid tokenId, TokenEndReason reason, string? note, AuditAction action)
     {
-        var next = state.State.AuditNext ??= await AuditLog.Count();
-        return [.. entries.Select((entry, i) => entry.Numbered(next + i))];
+        var token = Token(tokenId);
+        if (await token.Describe() is not { } details || details.OrganizationId != OrganizationId)
+        {
+            return null;
+        }
+
+        var shard = TokenIndexLayout.ShardOf(details.IndexSequence);
+        var listed = await Shard(shard).Find(new TokenSelection(From: details.IndexSequence, Before: details.IndexSequence + 1));
+        if (listed.IsEmpty || listed[0].Token.TokenId != tokenId)
+        {
+            return null;
+        }
+
+        await token.Terminate(reason, note);
+        // Gateways are told before the index forgets the token: if telling them fails, the index still lists it, so a
+        // retry tells them again.
+        await Events.PublishEnded([tokenId]);
+        await StageAuditAsync([Entry(action, tokenId, details.UserId, note)]);
+        await PersistAsync();
+        if ((await Shard(shard).Remove([details.IndexSequence])).Count == 0)
+        {
+            Org.Emptied(shard);
+            await PersistAsync();
+        }
+
+        await FlushAuditAsync();
+        return details;
     }
 
-    /// <summary>Numbers the events and puts them in the outbox, to be stored by the caller's next write with the change they record.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == ExpiryReminder && Org.BeginExpiry(time.GetUtcNow()))
+        {
+            await RegisterResumeAsync();
+            await PersistAsync();
+        }
+
+        // Anything still owed (a fan-out or a permission change that failed) is tried again; when nothing is, the
+        // resume reminder goes.
+        foreach (var userId in Org.PermissionSyncs.ToList())
+        {
+            await SyncPermissionsAsync(userId);
+        }
+
+        ContinueFanOuts();
+        await UnregisterResumeWhenDoneAsync();
+    }
+
+    /// <summary>Brings the expiry reminder forward to <paramref name="expiresAt"/> when nothing earlier is due.</summary>
+    private async Task ScheduleExpiryAsync(DateTimeOffset expiresAt)
+    {
+        if (Org.ExpiryDue is { } scheduled && scheduled <= expiresAt)
+        {
+            return;
+        }
+
+        var wait = expiresAt - time.GetUtcNow();
+        await this.RegisterOrUpdateReminder(ExpiryReminder, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, ExpiryRetryPeriod);
+        Org.ExpiryDue = expiresAt;
+    }
+
+    /// <summary>After a sweep: the reminder moves to the earliest expiry the index still holds, or goes when it holds none.</summary>
+    private async Task RescheduleExpiryAsync()
+    {
+        var summaries = await Task.WhenAll(Org.Shards.Select(shard => Shard(shard).Summary()));
+        Org.ExpiryDue = null;
+        if (summaries.Min(s => s.EarliestExpiry) is { } earliest)
+        {
+            await ScheduleExpiryAsync(earliest);
+        }
+        else if (await this.GetReminder(ExpiryReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    /// <summary>Set before owed work is stored: if the silo dies after storing it, this tick comes to finish it.</summary>
+    private Task<IGrainReminder> RegisterResumeAsync() =>
+        this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+
+    private async Task UnregisterResumeWhenDoneAsync()
+    {
+        if (!Org.OwesWork && await this.GetReminder(ResumeReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private AuditEntry Entry(AuditAction action, Guid tokenId, string userId, string? reason, string? actor = null) =>
+        new(time.GetUtcNow(), action, actor ?? AuditActor.Current, tokenId, userId, reason);
+
+    /// <summary>Numbers events from the stored next sequence (read from the trail the first time) into the outbox.</summary>
     private async Task StageAuditAsync(IEnumerable<AuditEntry> entries)
     {
-        var events = await NumberAsync(entries);
-        state.State.AuditOutbox.AddRange(events);
-        state.State.AuditNext += events.Length;
+        Org.AuditNext ??= await AuditLog.Count();
+        Org.StageAudit(entries);
     }
 
     /// <summary>
@@ -315,7 +543,7 @@ public sealed partial class OrganizationGrain(
     /// </summary>
     private async Task FlushAuditAsync()
     {
-        var outbox = state.State.AuditOutbox;
+        var outbox = Org.AuditOutbox;
         if (outbox.Count == 0)
         {
             return;
@@ -332,128 +560,16 @@ public sealed partial class OrganizationGrain(
         }
     }
 
-    private List<Guid> TokensOf(string userId) =>
-        [.. state.State.Tokens.Values.Where(t => t.UserId == userId).Select(t => t.TokenId)];
-
-    /// <summary>The tokens a revocation covers: the index cannot change before it is finished, so a resumed one covers the same.</summary>
-    private List<Guid> TokensOf(PendingRevocation revocation) =>
-        revocation.Member is { } member ? TokensOf(member) : [.. state.State.Tokens.Keys];
-
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    /// <summary>Calls token grains in batches of <see cref="FanOutParallelism"/>: bounded parallelism, all done on return.</summary>
+    private async Task ForEachTokenAsync(ImmutableArray<IndexedToken> tokens, Func<ITokenGrain, Task> call)
     {
-        if (reminderName != ResumeReminder)
+        foreach (var batch in tokens.Chunk(FanOutParallelism))
         {
-            return;
-        }
-
-        // Anything still owed in this activation (a fan-out failed) is tried again; when nothing is, the reminder goes.
-        await ResumeAsync();
-        await UnregisterResumeWhenDoneAsync();
-    }
-
-    /// <summary>
-    /// Revokes a member's tokens (or, with no member, the organization's) durably and at once. The intent and the raised
-    /// revocation marks are stored together, and a reminder set, before any token is touched, so a crash at any point is
-    /// finished on the next activation. The marks reach every silo before the per-token fan-out starts, so every token
-    /// stops validating then, even one the fan-out has not reached when a crash interrupts it. Returns how many.
-    /// </summary>
-    private async Task<int> RevokeAsync(string? member, TokenEndReason reason, string? note, bool removeMember)
-    {
-        var revocation = new PendingRevocation
-        {
-            Reason = reason,
-            Note = note,
-            Actor = AuditActor.Current,
-            Member = member,
-            RemovesMember = removeMember,
-        };
-        var count = TokensOf(revocation).Count;
-        if (count > 0)
-        {
-            await RegisterResumeAsync();
-            var epoch = state.State.Epoch;
-            state.State.Revoked = member is null ? state.State.Revoked.RevokeOrganization(epoch) : state.State.Revoked.RevokeMember(member, epoch);
-            state.State.Epoch = epoch + 1;
-            state.State.Revocation = revocation;
-            await PersistAsync();
-        }
-
-        try
-        {
-            await CompleteRevocationAsync(revocation, resumed: false);
-        }
-        catch
-        {
-            // The intent is stored: the next activation (next call, or the reminder) finishes the revocation.
-            DeactivateOnIdle();
-            throw;
-        }
-
-        return count;
-    }
-
-    private async Task CompleteRevocationAsync(PendingRevocation revocation, bool resumed)
-    {
-        var tokens = TokensOf(revocation);
-        if (tokens.Count > 0)
-        {
-            // In effect for validation on every silo from here on; then subscribed gateways stop asking at all.
-            await Marks.Raise(state.State.Revoked);
-            await Events.PublishEnded([.. tokens]);
-            LogRevocationStarted(logger, OrganizationId, tokens.Count, resumed);
-        }
-
-        await FanOutAsync(tokens, token => token.Terminate(revocation.Reason, revocation.Note));
-        // Recorded before the index forgets the tokens, numbered from the stored next sequence: if the write below never
-        // happens, the resumed revocation records the same events under the same numbers again (rewritten in place).
-        var auditReason = revocation.Reason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : revocation.Note;
-        var events = await NumberAsync(tokens.Select(id => Entry(AuditAction.TokenRevoked, id, state.State.Tokens[id].UserId, auditReason)));
-        await AuditLog.Record(events);
-        foreach (var id in tokens)
-        {
-            state.State.Tokens.Remove(id);
-        }
-
-        if (revocation.RemovesMember)
-        {
-            state.State.Members.Remove(revocation.Member!);
-        }
-
-        state.State.AuditNext += events.Length;
-        state.State.Revocation = null;
-        await PersistAsync();
-        if (tokens.Count > 0)
-        {
-            await UnregisterResumeWhenDoneAsync();
+            await Task.WhenAll(batch.Select(entry => call(Token(entry.Token.TokenId))));
         }
     }
 
-    /// <summary>Calls token grains in batches of <see cref="FanOutBatch"/>: bounded parallelism, all done on return.</summary>
-    private async Task FanOutAsync(List<Guid> tokenIds, Func<ITokenGrain, Task> call)
-    {
-        for (var start = 0; start < tokenIds.Count; start += FanOutBatch)
-        {
-            var batch = tokenIds.GetRange(start, Math.Min(FanOutBatch, tokenIds.Count - start));
-            await Task.WhenAll(batch.Select(id => call(GrainFactory.GetGrain<ITokenGrain>(id))));
-        }
-    }
-
-    /// <summary>
-    /// Writes state; if the write fails, the activation is dropped so the next call reloads what storage really holds
-    /// instead of serving changes that were never stored.
-    /// </summary>
-    private async Task PersistAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
-    }
+    private Task PersistAsync() => state.WriteOrDropAsync(DeactivateOnIdle);
 
     private static void RequireValidUserId(string userId)
     {
@@ -466,18 +582,24 @@ public sealed partial class OrganizationGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Token {TokenId} created in organization {OrganizationId} for user {UserId}, expires {ExpiresAt:O}")]
     private static partial void LogTokenCreated(ILogger logger, Guid tokenId, string organizationId, string userId, DateTimeOffset expiresAt);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Settled interrupted token creations of organization {OrganizationId}")]
-    private static partial void LogPendingSettled(ILogger logger, string organizationId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Settled {EntryCount} index entries of organization {OrganizationId} left by interrupted token creations")]
+    private static partial void LogUnfinishedCreateSettled(ILogger logger, string organizationId, int entryCount);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Revoked {TokenCount} tokens of organization {OrganizationId}: {Reason}")]
     private static partial void LogRevoked(ILogger logger, string organizationId, int tokenCount, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Revoking {TokenCount} tokens of organization {OrganizationId} (resumed: {Resumed}); revocation marks are raised")]
-    private static partial void LogRevocationStarted(ILogger logger, string organizationId, int tokenCount, bool resumed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revoking {TokenCount} tokens of organization {OrganizationId}: marks raised, gateways told; fan-out started")]
+    private static partial void LogRevocationStarted(ILogger logger, string organizationId, int tokenCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Organization {OrganizationId}: {Kind} fan-out finished")]
+    private static partial void LogFanOutFinished(ILogger logger, string organizationId, FanOutKind kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Organization {OrganizationId}: a {Kind} fan-out step failed; the resume reminder tries again")]
+    private static partial void LogFanOutDeferred(ILogger logger, Exception exception, string organizationId, FanOutKind kind);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit events of organization {OrganizationId} are stored but not yet in its trail ({EventCount}); they go with its next action or activation")]
     private static partial void LogAuditDeferred(ILogger logger, Exception exception, string organizationId, int eventCount);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Member {UserId} removed from organization {OrganizationId}; {TokenCount} tokens ended")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Member {UserId} removed from organization {OrganizationId}; {TokenCount} tokens revoked")]
     private static partial void LogMemberRemoved(ILogger logger, string organizationId, string userId, int tokenCount);
 }

@@ -13,17 +13,12 @@ public sealed partial class TokenGrain(
     TokenSecretHasher hasher,
     SecretFormatKeyRing formatKeys,
     IOptions<SecretFailureLimitOptions> failureLimit,
-    RevocationEpochCache revocations,
+    RevocationMarksCache revocations,
     TimeProvider time,
-    ILogger<TokenGrain> logger) : Grain, ITokenGrain, IRemindable
+    ILogger<TokenGrain> logger) : Grain, ITokenGrain
 {
-    private const string ExpiryReminder = "expiry";
-
     /// <summary>After a hash upgrade found Argon2 busy or failed to store, the next attempt waits at least this long.</summary>
     public static readonly TimeSpan UpgradeRetryDelay = TimeSpan.FromMinutes(1);
-
-    /// <summary>After the first tick, a missed or failed clean-up is retried this often (reminders may skip ticks).</summary>
-    private static readonly TimeSpan ExpiryRetryPeriod = TimeSpan.FromHours(1);
 
     private readonly VerifiedSecretDigest digest = new();
     private readonly SecretFailureLimiter failures = new(failureLimit.Value);
@@ -284,11 +279,9 @@ public sealed partial class TokenGrain(
             return;
         }
 
-        // Created only once stored: a failed write leaves no token in this activation either.
+        // Created only once stored: a failed write leaves no token in this activation either. Validation judges expiry
+        // against the clock on every call; the organization's expiry sweep ends the token after it.
         await StoreAsync(initial, deactivateOnFailure: true);
-        // Clean-up only: validation judges expiry against the clock on every call and never waits for this tick.
-        var due = initial.ExpiresAt - time.GetUtcNow();
-        await this.RegisterOrUpdateReminder(ExpiryReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, ExpiryRetryPeriod);
     }
 
     /// <summary>What an organization issues: its own ids, a lifetime within the rules, a hash and valid permissions.</summary>
@@ -300,60 +293,26 @@ public sealed partial class TokenGrain(
         && record.Permissions.Length <= TokenRules.MaxPermissions
         && record.Permissions.All(p => TokenRules.IsValidPermission(p));
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        if (reminderName != ExpiryReminder)
-        {
-            return;
-        }
-
-        if (state.RecordExists && !state.State.HasEnded)
-        {
-            if (time.GetUtcNow() < state.State.ExpiresAt)
-            {
-                // Early (clock skew, a stale duplicate): the next tick comes back.
-                return;
-            }
-
-            // A failed write throws here: the tick is retried, the token stays as stored.
-            await EndAsync(TokenEndReason.Expired, state.State.ExpiresAt, null);
-        }
-
-        // Late, duplicate and retried ticks all land here and repeat only idempotent steps.
-        if (state.RecordExists && state.State.EndReason == TokenEndReason.Expired)
-        {
-            AuditActor.Set(AuditActor.System);
-            await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId)
-                .ForgetToken(this.GetPrimaryKey(), AuditAction.TokenExpired, null);
-        }
-
-        await UnregisterExpiryAsync();
-        DeactivateOnIdle();
-    }
-
     public async Task Terminate(TokenEndReason reason, string? note)
     {
-        if (await EndAsync(reason, null, note))
+        if (reason == TokenEndReason.Expired)
         {
-            await UnregisterExpiryAsync();
+            // As of its expiry, and only once that has passed (a sweep that ran early leaves it for the next one).
+            if (state.RecordExists && time.GetUtcNow() >= state.State.ExpiresAt)
+            {
+                await EndAsync(reason, state.State.ExpiresAt, note);
+            }
         }
-    }
-
-    public async Task<TokenDetails?> Revoke(string reason)
-    {
-        if (!state.RecordExists)
+        else
         {
+            await EndAsync(reason, null, note);
+        }
+
+        if (state.RecordExists && state.State.HasEnded)
+        {
+            // Nothing will validate against it again: a bulk fan-out should not leave thousands of activations behind.
             DeactivateOnIdle();
-            return null;
         }
-
-        await Terminate(TokenEndReason.Revoked, reason);
-        // Ended here first, so it stopped validating before anyone hears of it; then gateways are told before this
-        // returns, even if telling its organization fails below (it tells them again, harmlessly).
-        await GrainFactory.GetGrain<ITokenEventHubGrain>(0).PublishEnded([this.GetPrimaryKey()]);
-        await GrainFactory.GetGrain<IOrganizationGrain>(state.State.OrganizationId)
-            .ForgetToken(this.GetPrimaryKey(), AuditAction.TokenRevoked, state.State.EndNote);
-        return await Describe();
     }
 
     public async Task<TokenDetails?> Describe()
@@ -375,7 +334,7 @@ public sealed partial class TokenGrain(
         var reason = token.EndNote ?? (token.EndReason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : null);
         return new TokenDetails(
             this.GetPrimaryKey(), token.OrganizationId, token.UserId, token.Name, token.CreatedAt, token.ExpiresAt,
-            status, token.EndedAt, reason);
+            status, token.EndedAt, reason, token.IndexSequence);
     }
 
     public async Task UpdatePermissions(ImmutableArray<string> permissions)
@@ -475,14 +434,6 @@ public sealed partial class TokenGrain(
             pepperReported = true;
             var keyId = TokenSecretHasher.PepperKeyIdOf(hash);
             LogPepperKeyMissing(logger, this.GetPrimaryKey(), keyId);
-        }
-    }
-
-    private async Task UnregisterExpiryAsync()
-    {
-        if (await this.GetReminder(ExpiryReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
         }
     }
 

@@ -29,11 +29,14 @@ public sealed record TokenState
     /// <summary>Why it ended, in the words of whoever ended it (an operator's reason).</summary>
     [Id(9)] public string? EndNote { get; init; }
 
-    /// <summary>The organization's revocation epoch when the token was issued (see <see cref="RevocationEpochs"/>).</summary>
+    /// <summary>The organization's revocation epoch when the token was issued (see <see cref="RevocationMarks"/>).</summary>
     [Id(10)] public long Epoch { get; init; }
 
     /// <summary>Issued as a <c>zp_</c> secret (false: a 43-character secret from before that format).</summary>
     [Id(11)] public bool TaggedSecret { get; init; }
+
+    /// <summary>Its place in its organization's token index (which shard lists it).</summary>
+    [Id(12)] public long IndexSequence { get; init; }
 
     public bool HasEnded => EndedAt is not null;
 
@@ -60,5 +63,6 @@ public sealed record TokenState
         Permissions = record.Permissions,
         Epoch = record.Epoch,
         TaggedSecret = record.TaggedSecret,
+        IndexSequence = record.IndexSequence,
     };
 }

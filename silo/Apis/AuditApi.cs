@@ -16,20 +16,14 @@ internal static class AuditApi
         {
             // Parsed by the handler (see TryReadQuery), so described here.
             operation.Parameters ??= [];
-            operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
-            {
-                Name = "limit",
-                In = Microsoft.OpenApi.ParameterLocation.Query,
-                Description = $"Events per page, default {DefaultPageSize}.",
-                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Minimum = "1", Maximum = "500" },
-            });
-            operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
-            {
-                Name = "before",
-                In = Microsoft.OpenApi.ParameterLocation.Query,
-                Description = "nextBefore of the previous page.",
-                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = "int64", Minimum = "0" },
-            });
+            operation.Parameters.Add(QueryParameter(
+                "limit",
+                $"Events per page, default {DefaultPageSize}.",
+                new() { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Minimum = "1", Maximum = "500" }));
+            operation.Parameters.Add(QueryParameter(
+                "before",
+                "nextBefore of the previous page.",
+                new() { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = "int64", Minimum = "0" }));
             return Task.CompletedTask;
         });
 
@@ -57,7 +51,12 @@ internal static class AuditApi
         return TypedResults.Ok(new AuditPageResponse(orgId, events, page.NextBefore));
     }
 
-    private static bool TryReadQuery<T>(HttpRequest request, string name, out T? value)
+    /// <summary>An optional query parameter the handler parses itself, described for the OpenAPI document.</summary>
+    internal static Microsoft.OpenApi.OpenApiParameter QueryParameter(string name, string description, Microsoft.OpenApi.OpenApiSchema schema) =>
+        new() { Name = name, In = Microsoft.OpenApi.ParameterLocation.Query, Description = description, Schema = schema };
+
+    /// <summary>Reads an optional query parameter given at most once; false when repeated or not a <typeparamref name="T"/>.</summary>
+    internal static bool TryReadQuery<T>(HttpRequest request, string name, out T? value)
         where T : struct, IParsable<T>
     {
         value = null;

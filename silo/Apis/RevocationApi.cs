@@ -62,7 +62,7 @@ internal static class RevocationApi
             return problem;
         }
 
-        return await grains.GetGrain<ITokenGrain>(id).Revoke(reason!) is { } details
+        return await grains.RevokeTokenAsync(id, reason!) is { } details
             ? TypedResults.Ok(TokenDetailsResponse.From(details))
             : TokenNotFound(id);
     }

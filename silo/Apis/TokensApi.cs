@@ -7,6 +7,9 @@ namespace ZeroPath.Silo.Apis;
 
 internal static class TokensApi
 {
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 500;
+
     public static void MapTokensApi(this RouteGroupBuilder admin)
     {
         admin.MapPost("/orgs/{orgId}/tokens", CreateToken)
@@ -18,9 +21,23 @@ internal static class TokensApi
             .Problem(StatusCodes.Status409Conflict, "organization_too_large")
             .Problem(StatusCodes.Status503ServiceUnavailable, "hashing_busy");
         admin.MapGet("/orgs/{orgId}/tokens", ListTokens)
-            .AdminRoute("ListTokens", "An organization's active tokens, newest first")
-            .Produces<TokenListItem[]>()
-            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id");
+            .AdminRoute("ListTokens", "An organization's active tokens, newest first, a page at a time")
+            .Produces<TokenListResponse>()
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_limit", "invalid_cursor")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // Parsed by the handler, so described here.
+                operation.Parameters ??= [];
+                operation.Parameters.Add(AuditApi.QueryParameter(
+                    "limit",
+                    $"Tokens per page, default {DefaultPageSize}.",
+                    new() { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Minimum = "1", Maximum = "500" }));
+                operation.Parameters.Add(AuditApi.QueryParameter(
+                    "cursor",
+                    "nextCursor of the previous page, unchanged.",
+                    new() { Type = Microsoft.OpenApi.JsonSchemaType.String, MinLength = 11, MaxLength = 11, Pattern = "^[A-Za-z0-9_-]{11}$" }));
+                return Task.CompletedTask;
+            });
         admin.MapDelete("/orgs/{orgId}/tokens/{tokenId}", DeleteToken)
             .AdminRoute("DeleteToken", "Delete a token of an organization; it has stopped validating when the call returns")
             .Produces(StatusCodes.Status204NoContent)
@@ -76,22 +93,34 @@ internal static class TokensApi
             statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ListTokens(string orgId, IGrainFactory grains)
+    private static async Task<IResult> ListTokens(string orgId, HttpRequest request, IGrainFactory grains)
     {
         if (RouteIds.CheckOrganization(orgId) is { } badId)
         {
             return badId;
         }
 
-        var tokens = await grains.GetGrain<IOrganizationGrain>(orgId).ListTokens();
-        var items = new TokenListItem[tokens.Length];
-        for (var i = 0; i < tokens.Length; i++)
+        // Parsed here, not bound: a value given twice or that is not a number is a 400 with a code, not a bare 400.
+        if (!AuditApi.TryReadQuery(request, "limit", out int? limit) || limit is < 1 or > MaxPageSize)
         {
-            var t = tokens[i];
+            return Problems.BadRequest("invalid_limit", $"limit must be one whole number from 1 to {MaxPageSize}.");
+        }
+
+        var cursors = request.Query["cursor"];
+        if (cursors.Count > 1 || !TokenPageCursor.TryParse(cursors.Count == 1 ? cursors[0] : null, out _))
+        {
+            return Problems.BadRequest("invalid_cursor", "cursor must be the nextCursor of an earlier page, unchanged.");
+        }
+
+        var page = await grains.GetGrain<IOrganizationGrain>(orgId).ListTokens(cursors.Count == 1 ? cursors[0] : null, limit ?? DefaultPageSize);
+        var items = new TokenListItem[page.Items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            var t = page.Items[i];
             items[i] = new TokenListItem(t.TokenId, t.Name, t.UserId, t.CreatedAt, t.ExpiresAt);
         }
 
-        return TypedResults.Ok(items);
+        return TypedResults.Ok(new TokenListResponse(orgId, items, page.NextCursor));
     }
 
     private static async Task<IResult> DeleteToken(string orgId, string tokenId, IGrainFactory grains)
@@ -127,6 +156,8 @@ internal static class TokensApi
 
     private sealed record CreatedTokenResponse(
         Guid TokenId, string TokenSecret, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ImmutableArray<string> Permissions);
+
+    private sealed record TokenListResponse(string OrgId, TokenListItem[] Items, string? NextCursor);
 
     private sealed record TokenListItem(Guid TokenId, string? Name, string UserId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
 }

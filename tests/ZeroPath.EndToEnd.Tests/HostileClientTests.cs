@@ -45,7 +45,7 @@ public class HostileClientTests(ITestOutputHelper output)
             "IOrganizationGrain.SetMember", "IOrganizationGrain.CreateToken", "IOrganizationGrain.RevokeAll", "IOrganizationGrain.RemoveMember",
             "IOrganizationGrain.RevokeMemberTokens", "IOrganizationGrain.DeleteToken", "IOrganizationGrain.ForgetToken", "IOrganizationGrain.ListTokens",
             "ITokenGrain.Initialize", "ITokenGrain.Terminate", "ITokenGrain.Revoke", "ITokenGrain.UpdatePermissions", "ITokenGrain.Describe",
-            "IRevocationEpochGrain.Raise", "ITokenEventHubGrain.PublishEnded", "ITokenEventHubGrain.PublishPermissions",
+            "IRevocationMarksGrain.Raise", "ITokenEventHubGrain.PublishEnded", "ITokenEventHubGrain.PublishPermissions",
             "IAuditLogGrain.Record", "IAuditSegmentGrain.Write", "ITokenGrain.Initialize (forged proof)",
         })
         {

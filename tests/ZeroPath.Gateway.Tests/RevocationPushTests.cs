@@ -68,7 +68,7 @@ public class RevocationPushTests(TwoGatewaysFixture fixture, ITestOutputHelper o
         var afterReturn = new List<double>();
         foreach (var token in tokens)
         {
-            await fixture.Silo.Grains.GetGrain<ITokenGrain>(token.TokenId).Revoke("propagation test");
+            await fixture.Silo.Grains.RevokeTokenAsync(token.TokenId, "propagation test");
             var returned = Stopwatch.GetTimestamp();
             for (var g = 0; g < fixture.Gateways.Length; g++)
             {

@@ -78,7 +78,7 @@ public class SecretNeverCachedTests(EdgeFixture fixture) : IClassFixture<EdgeFix
 
         await probe.ExpectAsync("/auth/check", tokens[0].Id, TestSecrets.WrongSecret(tokens[0].Id), HttpStatusCode.Unauthorized, "too_many_failures", "refusals");
         var ended = EdgeFixture.EndedPush(fixture.Gateway, tokens[1].Id);
-        await fixture.Silo.Grains.GetGrain<ITokenGrain>(tokens[1].Id).Revoke("test");
+        await fixture.Silo.Grains.RevokeTokenAsync(tokens[1].Id, "test");
         await ended.WaitAsync(TimeSpan.FromSeconds(5));
 
         var cache = fixture.Gateway.Services.GetRequiredService<ValidationCache>();

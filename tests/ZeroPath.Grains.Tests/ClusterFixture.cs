@@ -84,6 +84,17 @@ public class ClusterFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Waits, bounded, until the organization's background fan-outs (bulk revocations, expiry sweeps) are done.</summary>
+    public static async Task WaitForFanOutsAsync(IOrganizationGrain org)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await org.PendingWork()).Revocations > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the organization's fan-outs");
+            await Task.Delay(20);
+        }
+    }
+
     public Task<TokenValidation> ValidateAsync(Guid tokenId, string secret) =>
         Grains.GetGrain<ITokenGrain>(tokenId).Validate(secret);
 

@@ -120,7 +120,7 @@ public class GatewayCacheTests(CacheFixture fixture) : IClassFixture<CacheFixtur
                 Assert.True(await org.DeleteToken(token.TokenId));
                 break;
             case "revoked":
-                Assert.NotNull(await fixture.Silo.Grains.GetGrain<ITokenGrain>(token.TokenId).Revoke("test"));
+                Assert.NotNull(await fixture.Silo.Grains.RevokeTokenAsync(token.TokenId, "test"));
                 break;
             case "organization-revoked":
                 Assert.Equal(1, await org.RevokeAll("test"));

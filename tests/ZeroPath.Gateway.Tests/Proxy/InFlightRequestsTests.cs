@@ -92,7 +92,7 @@ public sealed class InFlightRequestsTests : IDisposable
         await org.SetMember("alice", ["scans:read"]);
         var live = (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!;
         var revoked = (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!;
-        await cluster.Grains.GetGrain<ITokenGrain>(revoked.TokenId).Revoke("recheck test");
+        await cluster.Grains.RevokeTokenAsync(revoked.TokenId, "recheck test");
         var registry = Registry(cluster.Grains);
         var ofLive = Request();
         var ofRevoked = Request();

@@ -23,7 +23,7 @@ public class LongLivedConnectionTests(KestrelGatewayFixture fixture, ITestOutput
         Assert.Equal("hello", await EchoAsync(socket, "hello"));
 
         var revoked = Stopwatch.StartNew();
-        await fixture.Silo.Grains.GetGrain<ITokenGrain>(token.TokenId).Revoke("long-lived connection test");
+        await fixture.Silo.Grains.RevokeTokenAsync(token.TokenId, "long-lived connection test");
         await AssertClosedAsync(socket, revoked);
 
         Assert.Equal("still here", await EchoAsync(bystander, "still here"));
@@ -53,7 +53,7 @@ public class LongLivedConnectionTests(KestrelGatewayFixture fixture, ITestOutput
         Assert.Equal("tick 0", await reader.ReadLineAsync());
 
         var revoked = Stopwatch.StartNew();
-        await fixture.Silo.Grains.GetGrain<ITokenGrain>(token.TokenId).Revoke("long-lived connection test");
+        await fixture.Silo.Grains.RevokeTokenAsync(token.TokenId, "long-lived connection test");
 
         await AssertAbortedAsync(reader, revoked);
     }

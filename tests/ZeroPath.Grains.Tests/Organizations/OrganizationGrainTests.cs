@@ -39,7 +39,7 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
 
         Assert.Equal(CreateTokenStatus.MemberNotFound, result.Status);
         Assert.Null(result.Token);
-        Assert.Empty(await org.ListTokens());
+        Assert.Empty(await org.ListAllTokensAsync());
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
         fixture.Cluster.Clock.Advance(TimeSpan.FromSeconds(1));
         var second = (await org.CreateToken(new CreateTokenCommand("bob", null, 30))).Token!;
 
-        var listed = await org.ListTokens();
+        var listed = await org.ListAllTokensAsync();
 
         Assert.Equal([second.TokenId, first.TokenId], listed.Select(t => t.TokenId));
         Assert.Equal(new TokenSummary(first.TokenId, "first", "alice", first.CreatedAt, first.ExpiresAt), listed[1]);
@@ -96,7 +96,7 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
         Assert.True(await org.DeleteToken(token.TokenId));
 
         Assert.Equal(TokenValidationOutcome.Unknown, (await fixture.ValidateAsync(token.TokenId, token.Secret)).Outcome);
-        Assert.Empty(await org.ListTokens());
+        Assert.Empty(await org.ListAllTokensAsync());
         await fixture.Cluster.Cluster.DeactivateAsync(fixture.Grains.GetGrain<ITokenGrain>(token.TokenId));
         Assert.Equal(TokenValidationOutcome.Unknown, (await fixture.ValidateAsync(token.TokenId, token.Secret)).Outcome);
         Assert.False(await org.DeleteToken(token.TokenId));
@@ -126,7 +126,7 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
         Assert.Equal(TokenValidationOutcome.Unknown, (await fixture.ValidateAsync(alice1.TokenId, alice1.Secret)).Outcome);
         Assert.Equal(TokenValidationOutcome.Unknown, (await fixture.ValidateAsync(alice2.TokenId, alice2.Secret)).Outcome);
         Assert.True((await fixture.ValidateAsync(bob.TokenId, bob.Secret)).IsValid);
-        Assert.Equal([bob.TokenId], (await org.ListTokens()).Select(t => t.TokenId));
+        Assert.Equal([bob.TokenId], (await org.ListAllTokensAsync()).Select(t => t.TokenId));
         Assert.Equal(CreateTokenStatus.MemberNotFound, (await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Status);
         Assert.False(await org.RemoveMember("alice"));
     }
@@ -142,8 +142,10 @@ public class OrganizationGrainTests(ClusterFixture fixture) : IClassFixture<Clus
         Assert.True(tokenState.RecordExists);
         Assert.StartsWith("$argon2id$v=19$", tokenState.State!.SecretHash, StringComparison.Ordinal);
         Assert.DoesNotContain(token.Secret, JsonSerializer.Serialize(tokenState.State), StringComparison.Ordinal);
-        Assert.True(orgState.State!.Tokens.ContainsKey(token.TokenId));
+        var shardState = await fixture.ReadStoredAsync<TokenIndexShardState>("index", fixture.Grains.GetGrain<ITokenIndexShardGrain>($"{org.GetPrimaryKeyString()}/0"));
+        Assert.Contains(shardState.State!.Entries, e => e.Token.TokenId == token.TokenId);
         Assert.DoesNotContain(token.Secret, JsonSerializer.Serialize(orgState.State), StringComparison.Ordinal);
+        Assert.DoesNotContain(token.Secret, JsonSerializer.Serialize(shardState.State), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public class RevocationMarksClusterTests(ThreeSiloClusterFixture fixture) : ICla
         Assert.All(await Task.WhenAll(tokens.Select(t => fixture.ValidateAsync(t.TokenId, t.Secret))), v => Assert.True(v.IsValid));
 
         // The first step of a member revocation, and only that: what a crash right after it leaves behind.
-        await fixture.Grains.GetGrain<IRevocationEpochGrain>(orgId).Raise(RevocationEpochs.None.RevokeMember("alice", 0));
+        await fixture.Grains.GetGrain<IRevocationMarksGrain>(orgId).Publish(RevocationMarks.None.RevokeMember("alice", 0));
 
         foreach (var token in alice)
         {
@@ -41,7 +41,7 @@ public class RevocationMarksClusterTests(ThreeSiloClusterFixture fixture) : ICla
         Assert.All(await Task.WhenAll(bob.Select(t => fixture.ValidateAsync(t.TokenId, t.Secret))), v => Assert.True(v.IsValid));
         foreach (var silo in fixture.Cluster.Cluster.Silos)
         {
-            var cache = silo.ServiceProvider.GetRequiredService<RevocationEpochCache>();
+            var cache = silo.ServiceProvider.GetRequiredService<RevocationMarksCache>();
             Assert.True(cache.TryGet(orgId, out var marks), $"silo {silo.SiloAddress} has no marks for {orgId}");
             Assert.True(marks.Revokes("alice", 0));
         }
@@ -51,9 +51,9 @@ public class RevocationMarksClusterTests(ThreeSiloClusterFixture fixture) : ICla
     public async Task A_silo_that_never_saw_the_organization_reads_its_marks_before_judging_a_token()
     {
         var orgId = TestSettings.UniqueId("org");
-        await fixture.Grains.GetGrain<IRevocationEpochGrain>(orgId).Raise(RevocationEpochs.None.RevokeOrganization(4));
+        await fixture.Grains.GetGrain<IRevocationMarksGrain>(orgId).Publish(RevocationMarks.None.RevokeOrganization(4));
         var silo = fixture.Cluster.Cluster.Silos[^1].ServiceProvider;
-        var cache = new RevocationEpochCache();
+        var cache = new RevocationMarksCache();
 
         var marks = await cache.GetAsync(orgId, silo.GetRequiredService<IGrainFactory>());
 

@@ -1,4 +1,5 @@
 using ZeroPath.Grains.Secrets;
+using ZeroPath.Testing;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Tests.Tokens;
@@ -53,7 +54,7 @@ public class TokenExpiryTests(NoExpiryTickClusterFixture fixture) : IClassFixtur
 
         fixture.Cluster.Clock.Advance(TimeSpan.FromDays(2));
 
-        var listed = await org.ListTokens();
+        var listed = await org.ListAllTokensAsync();
         Assert.Equal([longLived.TokenId], listed.Select(t => t.TokenId));
         Assert.DoesNotContain(listed, t => t.TokenId == shortLived.TokenId);
     }

@@ -236,7 +236,7 @@ public class TokenHashUpgradeTests
         counting.Heal(grain.GetGrainId());
         Assert.True((await grain.Validate(token.Secret)).IsValid);
 
-        Assert.Equal(TokenStatus.Revoked, (await grain.Revoke("rotated out"))!.Status);
+        Assert.Equal(TokenStatus.Revoked, (await cluster.Grains.RevokeTokenAsync(token.TokenId, "rotated out"))!.Status);
         Assert.Null(await StoredHashAsync(cluster, token.TokenId));
         Assert.Equal(TokenValidationOutcome.Unknown, (await grain.Validate(token.Secret)).Outcome);
     }
@@ -257,7 +257,7 @@ public class TokenHashUpgradeTests
             Assert.True((await grain.Validate(token.Secret)).IsValid);
         }
 
-        var revoke = grain.Revoke("leaked");
+        var revoke = cluster.Grains.RevokeTokenAsync(token.TokenId, "leaked");
         await Task.Delay(200);
         Assert.False(revoke.IsCompleted, "the revoke waited for the upgrade write in progress");
         counting.Release(grain.GetGrainId());
@@ -281,7 +281,7 @@ public class TokenHashUpgradeTests
 
         Assert.True((await grain.Validate(token.Secret)).IsValid);
         await EventuallyAsync(() => Task.FromResult(counting.WritesOn(grain.GetGrainId()) > 0), "the upgrade write to start");
-        var revoke = grain.Revoke("leaked");
+        var revoke = cluster.Grains.RevokeTokenAsync(token.TokenId, "leaked");
         await Task.Delay(200);
         counting.Release(grain.GetGrainId());
 

@@ -20,7 +20,7 @@ public class TokenWriteFailureTests(CountingStorageClusterFixture fixture) : ICl
         Assert.True((await grain.Validate(token.Secret)).IsValid);
 
         fixture.Storage.FailWrites(grain.GetGrainId());
-        await Assert.ThrowsAnyAsync<Exception>(() => grain.Revoke("leaked"));
+        await Assert.ThrowsAnyAsync<Exception>(() => fixture.Grains.RevokeTokenAsync(token.TokenId, "leaked"));
 
         // Not ended in storage, so not ended anywhere: not in the activation that saw the failure, not after collection.
         Assert.Null((await fixture.ReadStoredTokenAsync(token.TokenId))!.EndReason);
@@ -28,11 +28,11 @@ public class TokenWriteFailureTests(CountingStorageClusterFixture fixture) : ICl
         Assert.Equal(TokenStatus.Active, (await grain.Describe())!.Status);
         await CollectAsync(grain);
         Assert.True((await grain.Validate(token.Secret)).IsValid);
-        Assert.Contains(await org.ListTokens(), t => t.TokenId == token.TokenId);
+        Assert.Contains(await org.ListAllTokensAsync(), t => t.TokenId == token.TokenId);
 
         // Storage recovers: the retried revoke ends it for good.
         fixture.Storage.Heal(grain.GetGrainId());
-        Assert.Equal(TokenStatus.Revoked, (await grain.Revoke("leaked"))!.Status);
+        Assert.Equal(TokenStatus.Revoked, (await fixture.Grains.RevokeTokenAsync(token.TokenId, "leaked"))!.Status);
 
         var stored = await fixture.ReadStoredTokenAsync(token.TokenId);
         Assert.Equal(TokenEndReason.Revoked, stored!.EndReason);
@@ -40,7 +40,7 @@ public class TokenWriteFailureTests(CountingStorageClusterFixture fixture) : ICl
         Assert.Equal(TokenValidationOutcome.Unknown, (await grain.Validate(token.Secret)).Outcome);
         await CollectAsync(grain);
         Assert.Equal(TokenValidationOutcome.Unknown, (await grain.Validate(token.Secret)).Outcome);
-        Assert.DoesNotContain(await org.ListTokens(), t => t.TokenId == token.TokenId);
+        Assert.DoesNotContain(await org.ListAllTokensAsync(), t => t.TokenId == token.TokenId);
     }
 
     [Fact]
@@ -50,12 +50,12 @@ public class TokenWriteFailureTests(CountingStorageClusterFixture fixture) : ICl
         var grain = fixture.Grains.GetGrain<ITokenGrain>(token.TokenId);
 
         fixture.Storage.FailWrites(grain.GetGrainId());
-        await Assert.ThrowsAnyAsync<Exception>(() => grain.Revoke("leaked"));
-        await Assert.ThrowsAnyAsync<Exception>(() => grain.Revoke("leaked"));
+        await Assert.ThrowsAnyAsync<Exception>(() => fixture.Grains.RevokeTokenAsync(token.TokenId, "leaked"));
+        await Assert.ThrowsAnyAsync<Exception>(() => fixture.Grains.RevokeTokenAsync(token.TokenId, "leaked"));
         Assert.Null((await fixture.ReadStoredTokenAsync(token.TokenId))!.EndReason);
 
         fixture.Storage.Heal(grain.GetGrainId());
-        await grain.Revoke("leaked");
+        await fixture.Grains.RevokeTokenAsync(token.TokenId, "leaked");
         Assert.Equal(TokenEndReason.Revoked, (await fixture.ReadStoredTokenAsync(token.TokenId))!.EndReason);
     }
 
@@ -71,7 +71,7 @@ public class TokenWriteFailureTests(CountingStorageClusterFixture fixture) : ICl
         Assert.True((await grain.Validate(token.Secret)).IsValid);
         await CollectAsync(grain);
         Assert.True((await grain.Validate(token.Secret)).IsValid);
-        Assert.Contains(await org.ListTokens(), t => t.TokenId == token.TokenId);
+        Assert.Contains(await org.ListAllTokensAsync(), t => t.TokenId == token.TokenId);
 
         fixture.Storage.Heal(grain.GetGrainId());
         Assert.True(await org.DeleteToken(token.TokenId));
@@ -88,13 +88,13 @@ public class TokenWriteFailureTests(CountingStorageClusterFixture fixture) : ICl
 
         // The write lands but the caller hears it failed (a timeout after the fact).
         fixture.Storage.FailWrites(grain.GetGrainId(), WriteFault.FailAfterWriting);
-        await Assert.ThrowsAnyAsync<Exception>(() => grain.Revoke("leaked"));
+        await Assert.ThrowsAnyAsync<Exception>(() => fixture.Grains.RevokeTokenAsync(token.TokenId, "leaked"));
         fixture.Storage.Heal(grain.GetGrainId());
 
         // The activation that heard the failure went; the next reads storage, which holds the end.
         Assert.Equal(TokenValidationOutcome.Unknown, (await grain.Validate(token.Secret)).Outcome);
-        Assert.Equal(TokenStatus.Revoked, (await grain.Revoke("leaked"))!.Status);
-        Assert.DoesNotContain(await org.ListTokens(), t => t.TokenId == token.TokenId);
+        Assert.Equal(TokenStatus.Revoked, (await fixture.Grains.RevokeTokenAsync(token.TokenId, "leaked"))!.Status);
+        Assert.DoesNotContain(await org.ListAllTokensAsync(), t => t.TokenId == token.TokenId);
     }
 
     [Fact]
@@ -119,23 +119,21 @@ public class TokenWriteFailureTests(CountingStorageClusterFixture fixture) : ICl
     }
 
     [Fact]
-    public async Task An_expiry_tick_whose_write_fails_leaves_the_token_as_stored_and_a_later_tick_ends_it()
+    public async Task An_expiry_end_whose_write_fails_leaves_the_token_as_stored_and_a_later_sweep_ends_it()
     {
         var (_, token) = await fixture.IssueAsync(days: 1);
         var grain = fixture.Grains.GetGrain<ITokenGrain>(token.TokenId);
         fixture.Storage.FailWrites(grain.GetGrainId());
         fixture.Cluster.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
 
-        await Assert.ThrowsAnyAsync<Exception>(() => grain.AsReference<IRemindable>()
-            .ReceiveReminder("expiry", new TickStatus(DateTime.UtcNow, TimeSpan.FromHours(1), DateTime.UtcNow)));
+        await Assert.ThrowsAnyAsync<Exception>(() => grain.Terminate(TokenEndReason.Expired, null));
 
         Assert.Null((await grain.Describe())!.EndedAt);
         Assert.Null((await fixture.ReadStoredTokenAsync(token.TokenId))!.EndedAt);
         Assert.Equal(TokenValidationOutcome.Expired, (await grain.Validate(token.Secret)).Outcome);
 
         fixture.Storage.Heal(grain.GetGrainId());
-        await grain.AsReference<IRemindable>()
-            .ReceiveReminder("expiry", new TickStatus(DateTime.UtcNow, TimeSpan.FromHours(1), DateTime.UtcNow));
+        await grain.Terminate(TokenEndReason.Expired, null);
         Assert.Equal(TokenEndReason.Expired, (await fixture.ReadStoredTokenAsync(token.TokenId))!.EndReason);
         Assert.Equal(token.ExpiresAt, (await grain.Describe())!.EndedAt);
     }

@@ -128,7 +128,10 @@ public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var item = Assert.Single(JsonDocument.Parse(text).RootElement.EnumerateArray());
+        var page = JsonDocument.Parse(text).RootElement;
+        Assert.Equal(["orgId", "items", "nextCursor"], page.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Null, page.GetProperty("nextCursor").ValueKind);
+        var item = Assert.Single(page.GetProperty("items").EnumerateArray());
         Assert.Equal(["tokenId", "name", "userId", "createdAt", "expiresAt"], item.EnumerateObject().Select(p => p.Name));
         Assert.Equal(kept.GetProperty("tokenId").GetGuid(), item.GetProperty("tokenId").GetGuid());
         Assert.DoesNotContain(kept.GetProperty("tokenSecret").GetString()!, text, StringComparison.Ordinal);
@@ -140,7 +143,63 @@ public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
     {
         using var client = factory.CreateAdminClient();
 
-        Assert.Equal("[]", await client.GetStringAsync($"/admin/v1/orgs/{AdminClient.NewOrg()}/tokens"));
+        var org = AdminClient.NewOrg();
+
+        Assert.Equal($$"""{"orgId":"{{org}}","items":[],"nextCursor":null}""", await client.GetStringAsync($"/admin/v1/orgs/{org}/tokens"));
+    }
+
+    [Fact]
+    public async Task Pages_walk_every_token_once_newest_first_while_tokens_are_created_between_pages()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+        var created = new List<Guid>();
+        for (var i = 0; i < 7; i++)
+        {
+            created.Add((await client.CreateTokenAsync(org, new { userId = "alice", name = $"t{i}" })).GetProperty("tokenId").GetGuid());
+        }
+
+        var seen = new List<Guid>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens?limit=3" + (cursor is null ? "" : $"&cursor={cursor}"));
+            seen.AddRange(page.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("tokenId").GetGuid()));
+            cursor = page.GetProperty("nextCursor").GetString();
+            pages++;
+            // Created meanwhile: newer than every page already read, so it shifts nothing that follows.
+            await client.CreateTokenAsync(org, new { userId = "alice", name = "meanwhile" });
+        }
+        while (cursor is not null);
+
+        Assert.Equal(Enumerable.Reverse(created), seen);
+        Assert.Equal(3, pages);
+    }
+
+    [Theory]
+    [InlineData("limit=0", "invalid_limit")]
+    [InlineData("limit=501", "invalid_limit")]
+    [InlineData("limit=ten", "invalid_limit")]
+    [InlineData("limit=1&limit=2", "invalid_limit")]
+    [InlineData("cursor=AAAAAAAAAAE", null)]
+    [InlineData("cursor=AAAAAAAAAAF", "invalid_cursor")]
+    [InlineData("cursor=zzzzzzzzzzz", "invalid_cursor")]
+    [InlineData("cursor=%2F%2F%2F", "invalid_cursor")]
+    [InlineData("cursor=AAAAAAAAAAE&cursor=AAAAAAAAAAE", "invalid_cursor")]
+    public async Task List_parameters_out_of_their_rules_are_400_with_a_code(string query, string? code)
+    {
+        using var client = factory.CreateAdminClient();
+
+        using var response = await client.GetAsync($"/admin/v1/orgs/{AdminClient.NewOrg()}/tokens?{query}");
+
+        if (code is null)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        else
+        {
+            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, code);
+        }
     }
 
     [Fact]

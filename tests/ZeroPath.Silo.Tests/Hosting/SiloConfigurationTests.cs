@@ -51,31 +51,40 @@ public class StoredStateTests(SiloFactory factory) : IClassFixture<SiloFactory>
         var tokenId = Guid.NewGuid();
         var organization = new OrganizationState
         {
-            Members = { ["alice"] = ["scans:read"], ["bob"] = [] },
-            Tokens = { [tokenId] = new TokenSummary(tokenId, null, "alice", token.CreatedAt, token.ExpiresAt) },
+            NextSequence = 513,
+            Shards = [0, 2],
             Epoch = 3,
-            Revoked = RevocationEpochs.None.RevokeOrganization(1).RevokeMember("alice", 2),
+            Marks = RevocationMarks.None.RevokeOrganization(1).RevokeMember("alice", 2),
+            FanOuts = [new FanOut { Kind = FanOutKind.Revocation, Reason = TokenEndReason.MemberRemoved, Actor = "oncall", Member = "alice", Before = 500, NextShard = 1 }],
+            PermissionSyncs = ["bob"],
             AuditNext = 8,
             AuditOutbox = [new AuditEntry(token.CreatedAt, AuditAction.TokenRevoked, "oncall", tokenId, "alice", "incident").Numbered(7)],
+            ExpiryDue = token.ExpiresAt,
         };
-        var marks = new RevocationEpochState { Epochs = organization.Revoked };
+        var shard = new TokenIndexShardState();
+        shard.Add(512, new TokenSummary(tokenId, "CI ✓", "alice", token.CreatedAt, token.ExpiresAt));
+        var member = new MemberState { Permissions = ["scans:read", "vulns:write"] };
+        var marks = new RevocationMarksState { Marks = organization.Marks };
 
         var tokenJson = serializer.Serialize(token);
         var organizationJson = serializer.Serialize(organization);
         var tokenBack = serializer.Deserialize<TokenState>(tokenJson)!;
         var organizationBack = serializer.Deserialize<OrganizationState>(organizationJson)!;
-        var marksBack = serializer.Deserialize<RevocationEpochState>(serializer.Serialize(marks))!;
+        var shardBack = serializer.Deserialize<TokenIndexShardState>(serializer.Serialize(shard))!;
+        var memberBack = serializer.Deserialize<MemberState>(serializer.Serialize(member))!;
+        var marksBack = serializer.Deserialize<RevocationMarksState>(serializer.Serialize(marks))!;
 
         Assert.True(token.SameAs(tokenBack));
-        Assert.Equal(["alice", "bob"], organizationBack.Members.Keys.Order());
-        Assert.Equal(["scans:read"], organizationBack.Members["alice"].ToArray());
-        Assert.Empty(organizationBack.Members["bob"]);
-        Assert.Equal(organization.Tokens[tokenId], organizationBack.Tokens[tokenId]);
-        Assert.Equal(3, organizationBack.Epoch);
-        Assert.Equal(8, organizationBack.AuditNext);
+        Assert.Equal((513L, 3L, 8L, token.ExpiresAt), (organizationBack.NextSequence, organizationBack.Epoch, organizationBack.AuditNext!.Value, organizationBack.ExpiryDue!.Value));
+        Assert.Equal([0L, 2L], organizationBack.Shards);
+        var fanOut = Assert.Single(organizationBack.FanOuts);
+        Assert.Equal((FanOutKind.Revocation, TokenEndReason.MemberRemoved, "oncall", "alice", 500L, 1L), (fanOut.Kind, fanOut.Reason, fanOut.Actor, fanOut.Member!, fanOut.Before, fanOut.NextShard));
+        Assert.Equal(["bob"], organizationBack.PermissionSyncs);
         Assert.Equal(organization.AuditOutbox, organizationBack.AuditOutbox);
-        Assert.True(organizationBack.Revoked.Covers(organization.Revoked) && organization.Revoked.Covers(organizationBack.Revoked));
-        Assert.True(marksBack.Epochs.Revokes("alice", 2) && !marksBack.Epochs.Revokes("bob", 2) && marksBack.Epochs.Revokes("bob", 1));
+        Assert.True(organizationBack.Marks.Covers(organization.Marks) && organization.Marks.Covers(organizationBack.Marks));
+        Assert.Equal(shard.Entries, shardBack.Entries);
+        Assert.Equal(["scans:read", "vulns:write"], memberBack.Permissions.ToArray());
+        Assert.True(marksBack.Marks.Revokes("alice", 2) && !marksBack.Marks.Revokes("bob", 2) && marksBack.Marks.Revokes("bob", 1));
         // No .NET type names in storage: renaming a state class cannot orphan what is stored.
         Assert.DoesNotContain("ZeroPath.", tokenJson.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("$type", organizationJson.ToString(), StringComparison.Ordinal);

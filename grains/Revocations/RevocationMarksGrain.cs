@@ -3,27 +3,27 @@ using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Revocations;
 
-public sealed partial class RevocationEpochGrain(
-    [PersistentState("revocation-epochs", GrainStorageNames.Tokens)] IPersistentState<RevocationEpochState> state,
+public sealed partial class RevocationMarksGrain(
+    [PersistentState("revocation-marks", GrainStorageNames.Tokens)] IPersistentState<RevocationMarksState> state,
     IClusterMembershipService membership,
-    IRevocationEpochServiceClient silos,
-    ILogger<RevocationEpochGrain> logger) : Grain, IRevocationEpochGrain
+    IRevocationMarksServiceClient silos,
+    ILogger<RevocationMarksGrain> logger) : Grain, IRevocationMarksGrain
 {
-    public Task<RevocationEpochs> Read() => Task.FromResult(state.State.Epochs);
+    public Task<RevocationMarks> Read() => Task.FromResult(state.State.Marks);
 
-    public async Task Raise(RevocationEpochs epochs)
+    public async Task Publish(RevocationMarks marks)
     {
         var organizationId = this.GetPrimaryKeyString();
-        if (!state.State.Epochs.Covers(epochs))
+        if (state.State.Marks != marks)
         {
-            state.State.Epochs = state.State.Epochs.Merge(epochs);
+            state.State.Marks = marks;
             await state.WriteStateAsync();
         }
 
         // Every active silo, this one included. A silo that cannot be reached is most likely dying (its activations go
         // with it); if it is not, the organization's per-token fan-out still has to reach its tokens, and fails if it
         // cannot, which leaves the revocation pending and retried.
-        var marks = state.State.Epochs;
+
         var active = membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status == SiloStatus.Active)
             .Select(m => m.SiloAddress)
@@ -52,10 +52,10 @@ public sealed partial class RevocationEpochGrain(
     private static partial void LogRaised(ILogger logger, string organizationId, long organizationThrough, int delivered, int silos);
 }
 
-/// <summary>Stored state of <see cref="RevocationEpochGrain"/>.</summary>
+/// <summary>Stored state of <see cref="RevocationMarksGrain"/>.</summary>
 [GenerateSerializer]
 [Alias("zp.revocation-epoch-state")]
-public sealed class RevocationEpochState
+public sealed class RevocationMarksState
 {
-    [Id(0)] public RevocationEpochs Epochs { get; set; } = RevocationEpochs.None;
+    [Id(0)] public RevocationMarks Marks { get; set; } = RevocationMarks.None;
 }

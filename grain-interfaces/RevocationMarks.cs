@@ -10,29 +10,36 @@ namespace ZeroPath.Tokens;
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.revocation-epochs")]
-public sealed record RevocationEpochs(
+public sealed record RevocationMarks(
     [property: Id(0)] long OrganizationThrough,
     [property: Id(1)] ImmutableDictionary<string, long> MembersThrough)
 {
     /// <summary>Nothing revoked yet (epochs start at 0).</summary>
-    public static RevocationEpochs None { get; } = new(-1, ImmutableDictionary.Create<string, long>(StringComparer.Ordinal));
+    public static RevocationMarks None { get; } = new(-1, ImmutableDictionary.Create<string, long>(StringComparer.Ordinal));
 
     /// <summary>True when a token of <paramref name="userId"/> issued in <paramref name="tokenEpoch"/> is revoked.</summary>
     public bool Revokes(string userId, long tokenEpoch) =>
         tokenEpoch <= OrganizationThrough || (MembersThrough.TryGetValue(userId, out var through) && tokenEpoch <= through);
 
     /// <summary>Revokes every token issued up to <paramref name="epoch"/>.</summary>
-    public RevocationEpochs RevokeOrganization(long epoch) =>
+    public RevocationMarks RevokeOrganization(long epoch) =>
         OrganizationThrough >= epoch ? this : this with { OrganizationThrough = epoch };
 
     /// <summary>Revokes every token of <paramref name="userId"/> issued up to <paramref name="epoch"/>.</summary>
-    public RevocationEpochs RevokeMember(string userId, long epoch) =>
+    public RevocationMarks RevokeMember(string userId, long epoch) =>
         MembersThrough.TryGetValue(userId, out var through) && through >= epoch
             ? this
             : this with { MembersThrough = MembersThrough.SetItem(userId, epoch) };
 
+    /// <summary>
+    /// Drops a member's mark once every token it covered has ended and been stored as ended: from then on it protects
+    /// nothing, and keeping it would make the marks grow with every member ever revoked.
+    /// </summary>
+    public RevocationMarks WithoutMember(string userId) =>
+        MembersThrough.ContainsKey(userId) ? this with { MembersThrough = MembersThrough.Remove(userId) } : this;
+
     /// <summary>Both sets of revocations (marks only ever rise, so merging in any order gives the same result).</summary>
-    public RevocationEpochs Merge(RevocationEpochs other)
+    public RevocationMarks Merge(RevocationMarks other)
     {
         var merged = RevokeOrganization(other.OrganizationThrough);
         foreach (var (userId, through) in other.MembersThrough)
@@ -44,7 +51,7 @@ public sealed record RevocationEpochs(
     }
 
     /// <summary>True when this revokes at least everything <paramref name="other"/> does.</summary>
-    public bool Covers(RevocationEpochs other) =>
+    public bool Covers(RevocationMarks other) =>
         OrganizationThrough >= other.OrganizationThrough &&
         other.MembersThrough.All(m => MembersThrough.TryGetValue(m.Key, out var through) && through >= m.Value);
 }
