@@ -20,7 +20,7 @@ public class ConcurrencyTests(ITestOutputHelper output)
         using var admin0 = TokenApi.Admin(silo0);
         using var admin1 = TokenApi.Admin(silo1);
         using var api = new HttpClient { BaseAddress = gateway.BaseAddress };
-        const string org = "concurrent";
+        var org = ZeroPath.Testing.TestSettings.UniqueId("concurrent");
         await admin0.AddMemberAsync(org, "alice", "scans:read");
         await admin0.AddMemberAsync(org, "bob", "scans:read");
 

@@ -43,9 +43,12 @@ public class HostileClientTests(ITestOutputHelper output)
         foreach (var name in new[]
         {
             "IOrganizationGrain.SetMember", "IOrganizationGrain.CreateToken", "IOrganizationGrain.RevokeAll", "IOrganizationGrain.RemoveMember",
-            "IOrganizationGrain.RevokeMemberTokens", "IOrganizationGrain.DeleteToken", "IOrganizationGrain.ForgetToken", "IOrganizationGrain.ListTokens",
-            "ITokenGrain.Initialize", "ITokenGrain.Terminate", "ITokenGrain.Revoke", "ITokenGrain.UpdatePermissions", "ITokenGrain.Describe",
-            "IRevocationMarksGrain.Raise", "ITokenEventHubGrain.PublishEnded", "ITokenEventHubGrain.PublishPermissions",
+            "IOrganizationGrain.RevokeMemberTokens", "IOrganizationGrain.DeleteToken", "IOrganizationGrain.RevokeToken", "IOrganizationGrain.ListTokens",
+            "IOrganizationGrain.AddToken", "IOrganizationGrain.RunFanOuts", "IOrganizationGrain.PendingWork",
+            "IMemberGrain.SetPermissions", "IMemberGrain.GetPermissions", "IMemberGrain.Remove",
+            "ITokenIndexShardGrain.Add", "ITokenIndexShardGrain.Remove", "ITokenIndexShardGrain.Find", "ITokenIndexShardGrain.Page", "ITokenIndexShardGrain.Summary",
+            "ITokenGrain.Initialize", "ITokenGrain.Terminate", "ITokenGrain.UpdatePermissions", "ITokenGrain.Describe",
+            "IRevocationMarksGrain.Publish", "ITokenEventHubGrain.PublishEnded", "ITokenEventHubGrain.PublishPermissions",
             "IAuditLogGrain.Record", "IAuditSegmentGrain.Write", "ITokenGrain.Initialize (forged proof)",
         })
         {

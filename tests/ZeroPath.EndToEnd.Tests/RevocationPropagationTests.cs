@@ -24,7 +24,7 @@ public class RevocationPropagationTests(ITestOutputHelper output)
         using var http0 = new HttpClient { BaseAddress = gateway0.BaseAddress };
         using var http1 = new HttpClient { BaseAddress = gateway1.BaseAddress };
         HttpClient[] gateways = [http0, http1];
-        const string org = "propagation";
+        var org = ZeroPath.Testing.TestSettings.UniqueId("propagation");
         await admin.AddMemberAsync(org, "alice", "scans:read");
         var tokens = new List<IssuedToken>();
         for (var i = 0; i < Revocations; i++)

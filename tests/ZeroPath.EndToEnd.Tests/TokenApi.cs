@@ -36,10 +36,20 @@ public static class TokenApi
         return new IssuedToken(org, body.GetProperty("tokenId").GetString()!, body.GetProperty("tokenSecret").GetString()!);
     }
 
+    /// <summary>Every active token id of the organization, newest first, following the list's cursors page by page.</summary>
     public static async Task<string[]> ListTokenIdsAsync(this HttpClient admin, string org)
     {
-        var list = await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens");
-        return [.. list.EnumerateArray().Select(t => t.GetProperty("tokenId").GetString()!)];
+        var ids = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens?limit=500" + (cursor is null ? "" : $"&cursor={cursor}"));
+            ids.AddRange(page.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("tokenId").GetString()!));
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+
+        return [.. ids];
     }
 
     public static async Task<HttpStatusCode> CheckAsync(this HttpClient gateway, string tokenId, string secret)
