@@ -53,6 +53,12 @@ public sealed partial class OrganizationGrain(
         // Events stored with their change whose hand-over to the trail failed or was cut short.
         await FlushAuditAsync();
         await SettleUnfinishedCreateAsync();
+        if (Org.Unlisting.Count > 0)
+        {
+            await UnlistAsync([.. Org.Unlisting]);
+            await PersistAsync();
+        }
+
         if (Org.FanOuts.Any(f => f.Kind == FanOutKind.Revocation))
         {
             // The marks may have been stored here but not published when a crash came.
@@ -205,7 +211,9 @@ public sealed partial class OrganizationGrain(
         var selection = new TokenSelection(UserId: member, Before: Org.NextSequence);
         foreach (var shard in Org.Shards)
         {
-            if (await Shard(shard).Find(selection) is { IsEmpty: false } tokens)
+            // Tokens an earlier revocation or sweep is already ending are neither counted nor revoked again.
+            var tokens = (await Shard(shard).Find(selection)).RemoveAll(Org.IsBeingEnded);
+            if (!tokens.IsEmpty)
             {
                 covered.Add(tokens);
             }
@@ -286,13 +294,34 @@ public sealed partial class OrganizationGrain(
 
         await ForEachTokenAsync(tokens, token => token.Terminate(fanOut.Reason, fanOut.Note));
         await Events.PublishEnded([.. tokens.Select(t => t.Token.TokenId)]);
-        await StageAuditAsync(tokens.Select(t => Entry(fanOut.Action, t.Token.TokenId, t.Token.UserId, fanOut.AuditReason, fanOut.Actor)));
-        // Stored before the index forgets them: a crash in between repeats the step, which finds them ended already.
+        await RecordEndsAsync(tokens.Select(t => (t, Entry(fanOut.Action, t.Token.TokenId, t.Token.UserId, fanOut.AuditReason, fanOut.Actor))));
+        await UnlistAsync([.. tokens.Select(t => t.Sequence)]);
+    }
+
+    /// <summary>
+    /// Stores the audit events of ended index entries together with their being due for removal from the index; an entry
+    /// already due (a step repeated after a crash) keeps the event it has, so each end is recorded once.
+    /// </summary>
+    private async Task RecordEndsAsync(IEnumerable<(IndexedToken Token, AuditEntry Event)> ends)
+    {
+        var fresh = ends.Where(e => !Org.Unlisting.Contains(e.Token.Sequence)).ToList();
+        await StageAuditAsync(fresh.Select(e => e.Event));
+        Org.Unlisting.AddRange(fresh.Select(e => e.Token.Sequence));
         await PersistAsync();
-        if ((await Shard(shard).Remove([.. tokens.Select(t => t.Sequence)])).Count == 0)
+    }
+
+    /// <summary>Drops entries from their index shards (stored by the caller's next write).</summary>
+    private async Task UnlistAsync(IReadOnlyCollection<long> sequences)
+    {
+        foreach (var group in sequences.GroupBy(TokenIndexLayout.ShardOf))
         {
-            Org.Emptied(shard);
+            if ((await Shard(group.Key).Remove([.. group])).Count == 0)
+            {
+                Org.Emptied(group.Key);
+            }
         }
+
+        Org.Unlisting.RemoveAll(sequences.Contains);
     }
 
     private async Task FinishAsync(FanOut fanOut)
@@ -425,46 +454,43 @@ public sealed partial class OrganizationGrain(
     }
 
     public async Task<bool> DeleteToken(Guid tokenId) =>
-        await EndOneAsync(tokenId, TokenEndReason.Deleted, null, AuditAction.TokenDeleted) is not null;
+        await Token(tokenId).Describe() is { } details && details.OrganizationId == OrganizationId
+        && await EndListedAsync(details, TokenEndReason.Deleted, null, AuditAction.TokenDeleted);
 
-    public async Task<TokenDetails?> RevokeToken(Guid tokenId, string reason) =>
-        await EndOneAsync(tokenId, TokenEndReason.Revoked, reason, AuditAction.TokenRevoked) is { } ended
-            ? await Token(tokenId).Describe()
-            : null;
+    /// <summary>The token's details once revoked, whether this call ended it or an earlier one did (the first end stays).</summary>
+    public async Task<TokenDetails?> RevokeToken(Guid tokenId, string reason)
+    {
+        if (await Token(tokenId).Describe() is not { } details || details.OrganizationId != OrganizationId)
+        {
+            return null;
+        }
+
+        await EndListedAsync(details, TokenEndReason.Revoked, reason, AuditAction.TokenRevoked);
+        return await Token(tokenId).Describe();
+    }
 
     /// <summary>
-    /// Ends one token of this organization and drops it from the index. Null when the token is not this organization's
-    /// or no longer in its index (deleted or revoked before).
+    /// Ends one token of this organization and drops it from the index, recording why. False when the index no longer
+    /// lists it (it ended before, and that end was recorded then).
     /// </summary>
-    private async Task<TokenDetails?> EndOneAsync(Guid tokenId, TokenEndReason reason, string? note, AuditAction action)
+    private async Task<bool> EndListedAsync(TokenDetails details, TokenEndReason reason, string? note, AuditAction action)
     {
-        var token = Token(tokenId);
-        if (await token.Describe() is not { } details || details.OrganizationId != OrganizationId)
+        var listed = await Shard(TokenIndexLayout.ShardOf(details.IndexSequence))
+            .Find(new TokenSelection(From: details.IndexSequence, Before: details.IndexSequence + 1));
+        if (listed.IsEmpty || listed[0].Token.TokenId != details.TokenId)
         {
-            return null;
+            return false;
         }
 
-        var shard = TokenIndexLayout.ShardOf(details.IndexSequence);
-        var listed = await Shard(shard).Find(new TokenSelection(From: details.IndexSequence, Before: details.IndexSequence + 1));
-        if (listed.IsEmpty || listed[0].Token.TokenId != tokenId)
-        {
-            return null;
-        }
-
-        await token.Terminate(reason, note);
+        await Token(details.TokenId).Terminate(reason, note);
         // Gateways are told before the index forgets the token: if telling them fails, the index still lists it, so a
         // retry tells them again.
-        await Events.PublishEnded([tokenId]);
-        await StageAuditAsync([Entry(action, tokenId, details.UserId, note)]);
+        await Events.PublishEnded([details.TokenId]);
+        await RecordEndsAsync([(listed[0], Entry(action, details.TokenId, details.UserId, note))]);
+        await UnlistAsync([details.IndexSequence]);
         await PersistAsync();
-        if ((await Shard(shard).Remove([details.IndexSequence])).Count == 0)
-        {
-            Org.Emptied(shard);
-            await PersistAsync();
-        }
-
         await FlushAuditAsync();
-        return details;
+        return true;
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

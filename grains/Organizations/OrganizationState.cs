@@ -46,6 +46,12 @@ public sealed class OrganizationState
     /// <summary>When the expiry reminder is due: the earliest expiry the index held when it was set (null: no reminder).</summary>
     [Id(8)] public DateTimeOffset? ExpiryDue { get; set; }
 
+    /// <summary>
+    /// Index entries whose token has ended and whose audit event is stored (in the outbox or the trail), but which the
+    /// index may still list: a step cut short between the two writes removes them without recording their end twice.
+    /// </summary>
+    [Id(9)] public List<long> Unlisting { get; set; } = [];
+
     /// <summary>Records a token's index entry as committed: the next create takes the next sequence.</summary>
     public void Commit(long sequence)
     {
@@ -135,6 +141,12 @@ public sealed class OrganizationState
 
         return false;
     }
+
+    /// <summary>True when a fan-out still owed will end this index entry (a new revocation does not count it again).</summary>
+    public bool IsBeingEnded(IndexedToken entry) =>
+        FanOuts.Any(f => entry.Sequence < f.Before
+            && (f.Member is null || f.Member == entry.Token.UserId)
+            && (f.ExpiredBy is not { } by || entry.Token.ExpiresAt <= by));
 
     /// <summary>True while a revocation, a permission change or an expiry sweep is owed (the resume reminder stays).</summary>
     public bool OwesWork => FanOuts.Count > 0 || PermissionSyncs.Count > 0;
