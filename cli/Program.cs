@@ -105,13 +105,21 @@ string Token(ParseResult p) => Uri.EscapeDataString(p.GetValue(tokenId)!);
 var name = new Option<string?>("--name") { Description = "Token name (optional)" };
 var days = new Option<int?>("--days") { Description = "Expiry in days, 1-365 (default 30)" };
 var permission = new Option<string[]>("--permission") { Description = "A permission (repeat for several)", AllowMultipleArgumentsPerToken = true };
-var limit = new Option<int?>("--limit") { Description = "Events per page (1-500, default 50)" };
+var limit = TokenList.LimitOption("Events per page (1-500, default 50)");
+var tokenLimit = TokenList.LimitOption("Print one page of this many tokens (1-500); the next page's --cursor goes to stderr");
+var cursor = TokenList.CursorOption();
 var before = new Option<long?>("--before") { Description = "nextBefore from the previous page" };
 
 var tokens = new Command("tokens", "List, create, show and delete tokens")
 {
-    Verb("list", "Active tokens of an organization", (p, c, ct) =>
-        Call(p, c, HttpMethod.Get, $"/admin/v1/orgs/{Org(p)}/tokens", null, ct, ["tokenId", "name", "userId", "createdAt", "expiresAt"]), org),
+    Verb(
+        "list",
+        "Active tokens of an organization, newest first. Prints every token: follows the API's pages to the last one " +
+        "(--json: one array of them all). With --limit or --cursor, prints one page (--json: the API's page object).",
+        (p, c, ct) => TokenList.RunAsync(c, p.GetValue(org)!, p.GetValue(tokenLimit), p.GetValue(cursor), p.GetValue(json), ct),
+        org,
+        tokenLimit,
+        cursor),
     Verb("create", "Create a token for a member; prints the secret once", async (p, c, ct) =>
     {
         var (exit, body) = await c.SendAsync(HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/tokens", new { userId = p.GetValue(user), name = p.GetValue(name), expiresInDays = p.GetValue(days) }, ct);

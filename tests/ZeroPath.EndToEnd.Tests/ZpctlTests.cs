@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace ZeroPath.EndToEnd.Tests;
 
@@ -16,7 +18,10 @@ public sealed class ZpctlFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Silo.DisposeAsync();
 
-    public async Task<(int Exit, string Out, string Err)> RunAsync(string? key, params string[] args)
+    public Task<(int Exit, string Out, string Err)> RunAsync(string? key, params string[] args) => RunAsync(Silo.BaseAddress, key, args);
+
+    /// <summary>zpctl against <paramref name="adminUrl"/> (ZP_ADMIN_URL): its exit code, stdout and stderr.</summary>
+    public static async Task<(int Exit, string Out, string Err)> RunAsync(Uri adminUrl, string? key, params string[] args)
     {
         var folder = Path.Combine(Repository.Root, "cli", "bin", Repository.Configuration, "net10.0");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -26,7 +31,7 @@ public sealed class ZpctlFixture : IAsyncLifetime
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["ZP_ADMIN_URL"] = Silo.BaseAddress.ToString();
+        start.Environment["ZP_ADMIN_URL"] = adminUrl.ToString();
         start.Environment.Remove("ZP_ADMIN_KEY");
         if (key is not null)
         {
@@ -95,11 +100,107 @@ public class ZpctlTests(ZpctlFixture fixture) : IClassFixture<ZpctlFixture>
         await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--json");
 
         var member = await fixture.RunAsync(Key, "revoke", "member", "--org", org, "--user", "alice", "--reason", "offboarding", "--json");
+        // The revoked tokens leave the index in the background; until then a bulk revocation would count them again.
+        await WaitUntilListedAsync(org, 0);
         var all = await fixture.RunAsync(Key, "revoke", "org", "--org", org, "--reason", "incident", "--json");
 
         Assert.Equal(2, JsonDocument.Parse(member.Out).RootElement.GetProperty("revoked").GetInt32());
         Assert.Equal(0, JsonDocument.Parse(all.Out).RootElement.GetProperty("revoked").GetInt32());
         Assert.Equal(0, (await fixture.RunAsync(Key, "members", "remove", "--org", org, "--user", "alice")).Exit);
+    }
+
+    [Fact]
+    public async Task Listing_page_by_page_walks_every_token_once_newest_first_and_a_token_created_meanwhile_moves_no_later_page()
+    {
+        var org = $"cli-{Guid.NewGuid():N}";
+        using var admin = TokenApi.Admin(fixture.Silo);
+        await admin.AddMemberAsync(org, "alice");
+        var created = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            created.Add((await admin.CreateTokenAsync(org, "alice")).TokenId);
+        }
+
+        created.Reverse();
+        string? late = null;
+
+        // --json: the API's page objects, each cursor passed back as printed.
+        var pages = new List<string[]>();
+        string? cursor = null;
+        do
+        {
+            var run = await fixture.RunAsync(Key, ListArgs(org, "--limit", "3", "--json", cursor));
+            Assert.Equal((0, ""), (run.Exit, run.Err));
+            var page = JsonDocument.Parse(run.Out).RootElement;
+            Assert.Equal(["orgId", "items", "nextCursor"], page.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(org, page.GetProperty("orgId").GetString());
+            pages.Add([.. page.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("tokenId").GetString()!)]);
+            cursor = page.GetProperty("nextCursor").GetString();
+            // A token created while the list is read is newer than every page read, so it never reaches a later page.
+            late ??= (await admin.CreateTokenAsync(org, "alice")).TokenId;
+        }
+        while (cursor is not null && pages.Count < 10);
+
+        Assert.Equal([3, 3, 1], pages.Select(p => p.Length));
+        Assert.Equal(created, pages.SelectMany(p => p));
+
+        // Text: a table per page; the next page's cursor on stderr, none after the last page.
+        string[] everything = [late!, .. created];
+        var rows = new List<string>();
+        var pageCount = 0;
+        do
+        {
+            var run = await fixture.RunAsync(Key, ListArgs(org, "--limit", "3", null, cursor));
+            Assert.Equal(0, run.Exit);
+            Assert.StartsWith("TOKENID", run.Out, StringComparison.Ordinal);
+            rows.AddRange(TableIds(run.Out));
+            var hint = Regex.Match(run.Err, "^zpctl: more tokens follow; next page: --cursor ([A-Za-z0-9_-]{11})\n$");
+            cursor = hint.Success ? hint.Groups[1].Value : null;
+            Assert.True(hint.Success || run.Err.Length == 0, run.Err);
+            pageCount++;
+        }
+        while (cursor is not null && pageCount < 10);
+
+        Assert.Equal(3, pageCount);
+        Assert.Equal(everything, rows);
+
+        // The default follows every page: all of them, once, newest first; --json makes them one array.
+        var table = await fixture.RunAsync(Key, "tokens", "list", "--org", org);
+        var json = await fixture.RunAsync(Key, "tokens", "list", "--org", org, "--json");
+        Assert.Equal((0, ""), (table.Exit, table.Err));
+        Assert.Equal(everything, TableIds(table.Out));
+        Assert.Equal((0, ""), (json.Exit, json.Err));
+        Assert.Equal(everything, JsonDocument.Parse(json.Out).RootElement.EnumerateArray().Select(t => t.GetProperty("tokenId").GetString()));
+    }
+
+    [Theory]
+    [InlineData("tokens", "--limit", "0")]
+    [InlineData("tokens", "--limit", "501")]
+    [InlineData("tokens", "--limit", "ten")]
+    [InlineData("tokens", "--limit", "-1")]
+    [InlineData("tokens", "--cursor", "abc")]
+    [InlineData("tokens", "--cursor", "AAAAAAAAAA/")]
+    [InlineData("audit", "--limit", "0")]
+    public async Task A_bad_limit_or_cursor_is_a_usage_error_before_any_request(string command, string option, string value)
+    {
+        // Nothing listens on port 1: had zpctl sent a request, it would exit 7 (unreachable), not 2.
+        string[] args = command == "tokens" ? ["tokens", "list", "--org", "acme", option, value] : ["audit", "--org", "acme", option, value];
+        var run = await ZpctlFixture.RunAsync(new Uri("http://127.0.0.1:1"), Key, args);
+
+        Assert.Equal(2, run.Exit);
+        Assert.Equal("", run.Out);
+        Assert.StartsWith($"zpctl: {option} must be ", run.Err, StringComparison.Ordinal);
+        Assert.Contains($"not '{value}'", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_cursor_the_api_did_not_make_is_its_400_shown_as_a_problem()
+    {
+        var run = await fixture.RunAsync(Key, "tokens", "list", "--org", "acme", "--cursor", "AAAAAAAAAAF");
+
+        Assert.Equal(6, run.Exit);
+        Assert.Equal("", run.Out);
+        Assert.StartsWith("zpctl: 400 invalid_cursor: ", run.Err, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -180,5 +281,25 @@ public class ZpctlTests(ZpctlFixture fixture) : IClassFixture<ZpctlFixture>
         Assert.Equal(2, remote.Exit);
         Assert.Contains("is plain http:// to another host", remote.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("plain http://", local.Err, StringComparison.Ordinal);
+    }
+
+    private static string[] ListArgs(string org, string option, string value, string? json, string? cursor) =>
+        [.. new[] { "tokens", "list", "--org", org, option, value, json, cursor is null ? null : "--cursor", cursor }.OfType<string>()];
+
+    /// <summary>The first column of a table's rows, the header left out.</summary>
+    private static string[] TableIds(string table) =>
+        [.. table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(row => row.Split(' ', 2)[0])];
+
+    private async Task WaitUntilListedAsync(string org, int count)
+    {
+        using var admin = TokenApi.Admin(fixture.Silo);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int listed;
+        while ((listed = (await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens?limit=500")).GetProperty("items").GetArrayLength()) != count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(count, listed);
     }
 }
