@@ -223,7 +223,7 @@ wait_ok() { # name url
 phase "starting redis-server (x2: membership, RedisEdge; only the first with --timing-only) and Azurite on free loopback ports"
 start_redis "$redis_port" "$results/redis" "$logs/redis.log"
 pids+=("$started_pid"); server_pids+=("$started_pid")
-record "$root" redis-server --port "$redis_port" --bind 127.0.0.1 --dir bench/results/redis --appendonly yes --save ""
+record "$root" redis-server --port "$redis_port" --bind 127.0.0.1 --dir bench/results/redis --appendonly yes --appendfsync always --save ""
 if [ "$timing_only" -eq 0 ]; then
   mkdir -p "$results/edge-redis"
   redis-server --port "$edge_redis_port" --bind 127.0.0.1 --dir "$results/edge-redis" --appendonly no --save "" >"$logs/edge-redis.log" 2>&1 &
