@@ -25,6 +25,7 @@ public class AcknowledgedWritesCrashTests(ITestOutputHelper output)
         var org = TestSettings.UniqueId("crash");
         var created = new List<IssuedToken>();
         var deleted = new List<IssuedToken>();
+        var outputs = new List<Func<string>>();
 
         await using (var silo0 = system.StartSilo(0))
         await using (var silo1 = system.StartSilo(1))
@@ -32,6 +33,7 @@ public class AcknowledgedWritesCrashTests(ITestOutputHelper output)
             await Task.WhenAll(silo0.WaitUntilOkAsync("/readyz"), silo1.WaitUntilOkAsync("/readyz"));
             await using var gateway = system.StartGateway(0);
             await gateway.WaitUntilOkAsync("/readyz");
+            outputs.AddRange([() => silo0.Output, () => silo1.Output, () => gateway.Output]);
             // Both silos take admin calls, so the organization and tokens live on either.
             using var admin0 = TokenApi.Admin(silo0);
             using var admin1 = TokenApi.Admin(silo1);
@@ -62,6 +64,7 @@ public class AcknowledgedWritesCrashTests(ITestOutputHelper output)
         await Task.WhenAll(silo0Again.WaitUntilOkAsync("/readyz", TimeSpan.FromMinutes(2)), silo1Again.WaitUntilOkAsync("/readyz", TimeSpan.FromMinutes(2)));
         await using var gatewayAgain = system.StartGateway(0);
         await gatewayAgain.WaitUntilOkAsync("/readyz", TimeSpan.FromMinutes(2));
+        outputs.AddRange([() => silo0Again.Output, () => silo1Again.Output, () => gatewayAgain.Output]);
         using var adminAgain = TokenApi.Admin(silo1Again);
         using var api = new HttpClient { BaseAddress = gatewayAgain.BaseAddress };
 
@@ -95,5 +98,8 @@ public class AcknowledgedWritesCrashTests(ITestOutputHelper output)
         Assert.Superset(created.Select(t => Guid.Parse(t.TokenId)).ToHashSet(), auditedCreates);
         Assert.Superset(deleted.Select(t => Guid.Parse(t.TokenId)).ToHashSet(), auditedDeletes);
         Assert.Equal(created.Count + deleted.Count, audit.Count(e => e.Action is "token.created" or "token.deleted"));
+        // Neither the storage's password nor a secret in any process's output (ZeroPath logs at Trace here).
+        Assert.All(outputs, o => Assert.DoesNotContain(password, o(), StringComparison.Ordinal));
+        Assert.All(outputs, o => Assert.All(created, t => Assert.DoesNotContain(t.Secret, o(), StringComparison.Ordinal)));
     }
 }
