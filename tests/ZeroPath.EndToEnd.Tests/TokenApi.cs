@@ -52,6 +52,27 @@ public static class TokenApi
         return [.. ids];
     }
 
+    /// <summary>An organization's whole audit trail as (action, token id), following <c>nextBefore</c>.</summary>
+    public static async Task<List<(string Action, string? TokenId)>> AuditEventsAsync(this HttpClient admin, string org)
+    {
+        var events = new List<(string, string?)>();
+        long? before = null;
+        for (var page = 0; page < 10_000; page++)
+        {
+            var body = await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/audit?limit=500" + (before is null ? "" : $"&before={before}"));
+            events.AddRange(body.GetProperty("events").EnumerateArray().Select(e => (
+                e.GetProperty("action").GetString()!,
+                e.TryGetProperty("tokenId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null)));
+            before = body.GetProperty("nextBefore") is { ValueKind: JsonValueKind.Number } next ? next.GetInt64() : null;
+            if (before is null)
+            {
+                return events;
+            }
+        }
+
+        throw new InvalidOperationException($"The audit trail of {org} did not end after 10,000 pages.");
+    }
+
     public static async Task<HttpStatusCode> CheckAsync(this HttpClient gateway, string tokenId, string secret)
     {
         using var response = await gateway.SendAsync(ApiRequest("/auth/check", tokenId, secret));
