@@ -223,7 +223,7 @@ wait_ok() { # name url
 phase "starting redis-server (x2: membership, RedisEdge; only the first with --timing-only) and Azurite on free loopback ports"
 start_redis "$redis_port" "$results/redis" "$logs/redis.log"
 pids+=("$started_pid"); server_pids+=("$started_pid")
-record "$root" redis-server --port "$redis_port" --bind 127.0.0.1 --dir bench/results/redis --appendonly yes --save ""
+record "$root" redis-server --port "$redis_port" --bind 127.0.0.1 --dir bench/results/redis --appendonly yes --appendfsync always --save ""
 if [ "$timing_only" -eq 0 ]; then
   mkdir -p "$results/edge-redis"
   redis-server --port "$edge_redis_port" --bind 127.0.0.1 --dir "$results/edge-redis" --appendonly no --save "" >"$logs/edge-redis.log" 2>&1 &
@@ -243,7 +243,7 @@ gateway_tls=(--ZeroPath:Cluster:Tls:CertificatePath="$tls/gateway.pem" --ZeroPat
 silo_args=("${cluster[@]}" --ZeroPath:Cluster:Tls:CertificatePath="$tls/silo.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/silo.key"
   --Urls="http://127.0.0.1:$admin_port" --ZeroPath:Silo:SiloName=bench-silo
   --ZeroPath:Silo:SiloPort="$silo_port" --ZeroPath:Silo:GatewayPort="$silo_gateway_port"
-  --ZeroPath:Storage:ConnectionString="$(azurite_connection "$azurite_port")" "${secret_format[@]}")
+  --ZeroPath:Storage:Provider=AzureTable --ZeroPath:Storage:ConnectionString="$(azurite_connection "$azurite_port")" "${secret_format[@]}")
 upstreams=(--ZeroPath:Upstreams:V1="http://127.0.0.1:$upstream_port" --ZeroPath:Upstreams:V2="http://127.0.0.1:$upstream_port")
 
 driver=(dotnet "$root/bench/ZeroPath.Bench.Edge/bin/$configuration/net10.0/ZeroPath.Bench.Edge.dll")

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole system locally on embedded defaults:
-#   redis-server (membership, AOF persistence) on 6379 and Azurite (grain state, reminders) on 10002, data in .run/;
-#   N silos (admin API on 8081, 8083, ...; Orleans ports 11111+i and 30000+i), M gateways (8080, 8082, ...),
+#   redis-server on 6379 (membership, grain state and reminders; append-only file fsynced before every reply), data in
+#   .run/; N silos (admin API on 8081, 8083, ...; Orleans ports 11111+i and 30000+i), M gateways (8080, 8082, ...),
 #   and a demo upstream on 9090 that echoes what it receives.
-# Tokens survive stopping and restarting it (with the secret format key kept in .run/). Ctrl-C or SIGTERM stops
-# everything it started.
+#   --storage azure keeps grain state and reminders in Azure Table storage instead: Azurite on 10002, data in .run/.
+# Every acknowledged write survives kill -9 of everything with the default storage; Azurite keeps its tables in memory
+# and saves them every few seconds and on Ctrl-C, so --storage azure is for trying the production provider, not for
+# keeping data through a crash. Tokens survive stopping and restarting it (with the secret format key kept in .run/).
+# Ctrl-C or SIGTERM stops everything it started.
 #
-#   ./run.sh [--silos N] [--gateways M] [--no-build]
+#   ./run.sh [--silos N] [--gateways M] [--storage redis|azure] [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")"
 # shellcheck source=scripts-lib.sh
@@ -19,16 +22,27 @@ o="${ZP_RUN_PORT_OFFSET:-0}"
 logs="$state/logs"
 silos=1
 gateways=1
+storage=redis
 build=1
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
-usage() { say "usage: ./run.sh [--silos N] [--gateways M] [--no-build]   (N, M from 1 to 9)"; }
+usage() {
+  say "usage: ./run.sh [--silos N] [--gateways M] [--storage redis|azure] [--no-build]"
+  say "  --silos N, --gateways M   from 1 to 9 (default 1 each)"
+  say "  --storage redis           grain state and reminders in the redis-server it starts (default): every"
+  say "                            acknowledged write is fsynced first and survives kill -9 of everything"
+  say "  --storage azure           in Azure Table storage (Azurite on 10002), the production option; Azurite"
+  say "                            saves to disk every few seconds, so a crash loses the last writes"
+  say "  Each store keeps its own tokens in .run/: switching shows the other store's tokens, nothing moves."
+  say "  --no-build                use the last build"
+}
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --silos) silos="${2:-}"; shift 2 ;;
     --gateways) gateways="${2:-}"; shift 2 ;;
+    --storage) storage="${2:-}"; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
@@ -36,6 +50,7 @@ while [ $# -gt 0 ]; do
 done
 [[ "$silos" =~ ^[1-9]$ ]] || die "--silos takes a number from 1 to 9 (was '$silos')"
 [[ "$gateways" =~ ^[1-9]$ ]] || die "--gateways takes a number from 1 to 9 (was '$gateways')"
+[[ "$storage" =~ ^(redis|azure)$ ]] || die "--storage takes redis or azure (was '$storage')"
 [[ "$o" =~ ^[0-9]{1,5}$ ]] && [ "$o" -le 35000 ] || die "ZP_RUN_PORT_OFFSET takes a number from 0 to 35000 (was '$o')"
 
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is required; see global.json for the version."
@@ -44,7 +59,8 @@ command -v openssl >/dev/null 2>&1 || { say "==> installing openssl"; apt-get up
 ensure_servers_installed
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports=($((6379 + o)) $((10002 + o)) $((9090 + o)))
+ports=($((6379 + o)) $((9090 + o)))
+[ "$storage" = redis ] || ports+=($((10002 + o)))
 for ((i = 0; i < silos; i++)); do ports+=($((8081 + o + 2 * i)) $((11111 + o + i)) $((30000 + o + i))); done
 for ((j = 0; j < gateways; j++)); do ports+=($((8080 + o + 2 * j))); done
 for port in "${ports[@]}"; do
@@ -84,7 +100,7 @@ fi
 mkdir -p "$logs"
 pids=()         # everything, for the liveness checks
 app_pids=()     # silos, gateways, upstream: stopped first, while membership and storage are still there
-server_pids=()  # redis-server and Azurite: stopped last
+server_pids=()  # redis-server (and Azurite): stopped last
 
 stop() {
   trap - INT TERM EXIT
@@ -119,15 +135,24 @@ wait_ok() { # name url
   die "$1 did not become ready at $2; see $logs/$1.log"
 }
 
-say "==> starting redis-server and Azurite (data in .run/)"
+# Grain state and reminders: in the cluster's redis-server (the default), or in Azure Table storage (Azurite).
+if [ "$storage" = redis ]; then
+  say "==> starting redis-server (membership, grain state, reminders; data in .run/)"
+  storage_args=(--ZeroPath:Storage:Provider=Redis)
+else
+  say "==> starting redis-server (membership) and Azurite (grain state, reminders; data in .run/)"
+  storage_args=(--ZeroPath:Storage:Provider=AzureTable --ZeroPath:Storage:ConnectionString="$(azurite_connection $((10002 + o)))")
+fi
 start_redis $((6379 + o)) "$state/redis" "$logs/redis.log" "$redis_password"
 pids+=("$started_pid")
 server_pids+=("$started_pid")
-start_azurite $((10002 + o)) "$state/azurite" "$logs/azurite.log"
-pids+=("$started_pid")
-server_pids+=("$started_pid")
+if [ "$storage" = azure ]; then
+  start_azurite $((10002 + o)) "$state/azurite" "$logs/azurite.log"
+  pids+=("$started_pid")
+  server_pids+=("$started_pid")
+  wait_for_port $((10002 + o)) Azurite "$logs/azurite.log"
+fi
 wait_for_port $((6379 + o)) redis-server "$logs/redis.log"
-wait_for_port $((10002 + o)) Azurite "$logs/azurite.log"
 
 # A new cluster id each run: membership rows of a killed earlier run cannot confuse this one. State and reminders are
 # keyed by the service id, which stays, so tokens survive restarts.
@@ -144,7 +169,7 @@ for ((i = 0; i < silos; i++)); do
     --ZeroPath:Cluster:Tls:CertificatePath="$tls/silo.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/silo.key" \
     --Urls="http://127.0.0.1:$((8081 + o + 2 * i))" --ZeroPath:Silo:SiloName="silo-$i" \
     --ZeroPath:Silo:SiloPort=$((11111 + o + i)) --ZeroPath:Silo:GatewayPort=$((30000 + o + i)) \
-    --ZeroPath:Storage:ConnectionString="$(azurite_connection $((10002 + o)))"
+    "${storage_args[@]}"
 done
 ZeroPath__Gateway__IdentitySigning__Keys__l1="$signing_key" start_app upstream tools/demo-upstream ZeroPath.DemoUpstream --Urls="http://127.0.0.1:$((9090 + o))"
 for ((i = 0; i < silos; i++)); do wait_ok "silo-$i" "http://127.0.0.1:$((8081 + o + 2 * i))/readyz"; done
@@ -164,7 +189,11 @@ say "ZeroPath token cluster is running (cluster id $cluster_id)."
 for ((j = 0; j < gateways; j++)); do say "  gateway $j    http://127.0.0.1:$((8080 + o + 2 * j))   (/api/v1/**, /api/v2/**, /auth/check, /healthz, /readyz)"; done
 for ((i = 0; i < silos; i++)); do say "  silo $i       http://127.0.0.1:$((8081 + o + 2 * i))   (admin API /admin/v1/**, needs the admin key)"; done
 say "  upstream     http://127.0.0.1:$((9090 + o))   (demo: echoes method, path and headers, and whether the identity signature is valid)"
-say "  redis        127.0.0.1:$((6379 + o))          Azurite table service 127.0.0.1:$((10002 + o)) (data in $state)"
+if [ "$storage" = redis ]; then
+  say "  redis        127.0.0.1:$((6379 + o))       membership, grain state and reminders (data in $state)"
+else
+  say "  redis        127.0.0.1:$((6379 + o))       membership; Azurite table service 127.0.0.1:$((10002 + o)): grain state and reminders (data in $state)"
+fi
 say "  cluster      mutual TLS (certificates in .run/tls/); Redis password in .run/redis-password"
 if [ -n "${generated_key:-}" ]; then
   say "  admin key    generated for this run (set ZP_ADMIN_KEY to choose your own):"

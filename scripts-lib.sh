@@ -54,16 +54,21 @@ stop_group() {
 
 # Both start a direct child of the calling shell (so it can be waited for) and leave its pid in $started_pid.
 
-# start_redis PORT DATA_DIR LOG [PASSWORD]: append-only persistence on, so membership survives a restart
-# (dotnet/orleans #7784). A password goes into a mode-600 config file in DATA_DIR, never on the command line.
+# start_redis PORT DATA_DIR LOG [PASSWORD]: durable on acknowledgement. The append-only file is fsynced before every
+# reply (appendfsync always), so a write redis-server acknowledged survives kill -9 of it and a power loss on a disk that
+# honours fsync; membership, grain state and reminders all rely on it (docs/operations.md, "Storage"). The settings and
+# a password go into a mode-600 config file in DATA_DIR, never on the command line.
 start_redis() {
   mkdir -p "$2"
   local conf="$2/redis.conf"
-  (umask 077 && : >"$conf")
-  if [ -n "${4:-}" ]; then
-    printf 'requirepass %s\n' "$4" >"$conf"
-  fi
-  redis-server "$conf" --port "$1" --bind 127.0.0.1 --dir "$2" --appendonly yes --save "" >"$3" 2>&1 &
+  (
+    umask 077
+    {
+      printf 'appendonly yes\nappendfsync always\nsave ""\n'
+      if [ -n "${4:-}" ]; then printf 'requirepass %s\n' "$4"; fi
+    } >"$conf"
+  )
+  redis-server "$conf" --port "$1" --bind 127.0.0.1 --dir "$2" >"$3" 2>&1 &
   started_pid=$!
 }
 

@@ -1,6 +1,3 @@
-using System.Net.Security;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using StackExchange.Redis;
 
 namespace ZeroPath.ServiceDefaults;
@@ -36,59 +33,14 @@ public sealed class ClusterConnectionOptions
     /// </summary>
     public string RedisCaCertificatePath { get; set; } = "";
 
-    public ConfigurationOptions RedisConfiguration()
-    {
-        var options = ConfigurationOptions.Parse(Redis);
-        // Keep retrying in the background instead of failing start-up or a call on a Redis blip.
-        options.AbortOnConnectFail = false;
-        if (RedisPassword.Length > 0)
-        {
-            options.Password = RedisPassword;
-        }
-
-        if (RedisUser.Length > 0)
-        {
-            options.User = RedisUser;
-        }
-
-        options.Ssl |= RedisTls || RedisCaCertificatePath.Length > 0;
-        if (RedisCaCertificatePath.Length > 0)
-        {
-            var authorities = ClusterSecurity.ClusterCertificates.LoadCertificates(RedisCaCertificatePath);
-            options.CertificateValidation += (_, certificate, _, errors) => certificate is not null
-                && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
-                && ClusterSecurity.ClusterCertificates.IssuedBy(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), authorities);
-        }
-
-        return options;
-    }
+    public ConfigurationOptions RedisConfiguration() =>
+        RedisConnection.Configure(Redis, RedisPassword, RedisUser, RedisTls, RedisCaCertificatePath);
 
     public void Validate(StartupSettings settings)
     {
         settings.RequireText(SectionName, nameof(ClusterId), ClusterId, "the Orleans cluster id; silos and gateways must agree");
         settings.RequireText(SectionName, nameof(ServiceId), ServiceId, "the Orleans service id; stored state is keyed by it");
-        if (settings.RequireText(SectionName, nameof(Redis), Redis, "the Redis connection for cluster membership, e.g. 127.0.0.1:6379"))
-        {
-            try
-            {
-                _ = ConfigurationOptions.Parse(Redis);
-            }
-            catch (ArgumentException exception)
-            {
-                settings.Fail(SectionName, nameof(Redis), $"is not a valid Redis connection string ({exception.Message})");
-            }
-        }
-
-        if (RedisCaCertificatePath.Length > 0)
-        {
-            try
-            {
-                _ = ClusterSecurity.ClusterCertificates.LoadCertificates(RedisCaCertificatePath);
-            }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
-            {
-                settings.Fail(SectionName, nameof(RedisCaCertificatePath), $"could not be read as a PEM certificate ({exception.Message}).");
-            }
-        }
+        settings.RequireText(SectionName, nameof(Redis), Redis, "the Redis connection for cluster membership, e.g. 127.0.0.1:6379");
+        RedisConnection.Validate(settings, SectionName, nameof(Redis), Redis, nameof(RedisCaCertificatePath), RedisCaCertificatePath);
     }
 }

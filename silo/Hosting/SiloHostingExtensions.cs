@@ -10,8 +10,8 @@ public static class SiloHostingExtensions
     public const string MembershipSection = "ZeroPath:Silo:Membership";
 
     /// <summary>
-    /// Co-hosts the Orleans silo with the admin API: Redis membership, grain state and reminders in Azure Table storage,
-    /// all from configuration, checked before anything starts.
+    /// Co-hosts the Orleans silo with the admin API: Redis membership, grain state and reminders in the configured store
+    /// (Redis by default, or Azure Table storage), all from configuration, checked before anything starts.
     /// </summary>
     public static WebApplicationBuilder AddTokenSilo(this WebApplicationBuilder builder)
     {
@@ -44,20 +44,7 @@ public static class SiloHostingExtensions
             // Failure detection, explicit (appsettings.json): how fast a crashed silo is declared dead.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection(MembershipSection));
 
-            // One client for state and reminders. System.Text.Json stores plain JSON without .NET type names, so
-            // renaming a state type cannot orphan stored state.
-            var tables = storage.CreateClient();
-            silo.UseSystemTextJsonGrainStorageSerializer();
-            silo.AddAzureTableGrainStorage(GrainStorageNames.Tokens, o =>
-            {
-                o.TableServiceClient = tables;
-                o.TableName = storage.StateTable;
-            });
-            silo.UseAzureTableReminderService(o =>
-            {
-                o.TableServiceClient = tables;
-                o.TableName = storage.ReminderTable;
-            });
+            silo.AddTokenStorage(storage, cluster);
             silo.AddActivityPropagation();
         });
         builder.Services.AddZeroPathGrains(builder.Configuration);

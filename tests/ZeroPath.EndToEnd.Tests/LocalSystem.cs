@@ -5,10 +5,12 @@ using ZeroPath.Testing;
 namespace ZeroPath.EndToEnd.Tests;
 
 /// <summary>
-/// Ports and settings for a local cluster of real processes (silos, gateways, a demo upstream) on given Redis and
-/// Azurite, unique to one test. Silo <c>i</c> keeps its ports across restarts, like a pod keeps its name.
+/// Ports and settings for a local cluster of real processes (silos, gateways, a demo upstream) on a given Redis, unique
+/// to one test. Grain state and reminders go to the default provider (that Redis) unless <paramref name="storage"/> says
+/// otherwise (e.g. <see cref="TestSettings.AzureTableStorage"/>). Silo <c>i</c> keeps its ports across restarts, like a
+/// pod keeps its name.
 /// </summary>
-public sealed class LocalSystem(string redis, string storage)
+public sealed class LocalSystem(string redis, IReadOnlyDictionary<string, string?>? storage = null)
 {
     public const string AdminKey = "e2e-admin-key-0123456789";
     private readonly Dictionary<int, (int Admin, int Silo, int Gateway)> siloPorts = [];
@@ -16,7 +18,9 @@ public sealed class LocalSystem(string redis, string storage)
 
     public string ClusterId { get; } = $"e2e-{Guid.NewGuid():N}";
     public string Redis { get; } = redis;
-    public string Storage { get; } = storage;
+
+    /// <summary>The Redis password, handed to silos and gateways in their environment (not on their command line).</summary>
+    public string RedisPassword { get; init; } = "";
     public int UpstreamPort { get; } = FreeTcpPort.Next();
 
     /// <summary>Extra settings for every silo (e.g. cheap Argon2 for tests that issue many tokens).</summary>
@@ -27,8 +31,8 @@ public sealed class LocalSystem(string redis, string storage)
         ["Logging:LogLevel:ZeroPath"] = "Trace",
     };
 
-    /// <summary>A system on the shared test Redis and Azurite.</summary>
-    public static async Task<LocalSystem> CreateAsync() => new(await TestServers.RedisAsync(), await TestServers.StorageAsync());
+    /// <summary>A system on the shared test Redis, grain state and reminders in it too.</summary>
+    public static async Task<LocalSystem> CreateAsync() => new(await TestServers.RedisAsync());
 
     public LocalSystem WithCheapArgon2()
     {
@@ -51,12 +55,16 @@ public sealed class LocalSystem(string redis, string storage)
         {
             ["ZeroPath:Cluster:ClusterId"] = ClusterId,
             ["ZeroPath:Cluster:Redis"] = Redis,
-            ["ZeroPath:Storage:ConnectionString"] = Storage,
             ["ZeroPath:Silo:SiloName"] = $"silo-{index}",
             ["ZeroPath:Silo:SiloPort"] = Invariant(ports.Silo),
             ["ZeroPath:Silo:GatewayPort"] = Invariant(ports.Gateway),
         };
-        return ProductProcess.Start("silo", "ZeroPath.Silo", ports.Admin, settings, new Dictionary<string, string> { ["ZP_ADMIN_KEY"] = AdminKey });
+        foreach (var (key, value) in storage ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value!;
+        }
+
+        return ProductProcess.Start("silo", "ZeroPath.Silo", ports.Admin, settings, WithRedisPassword(new() { ["ZP_ADMIN_KEY"] = AdminKey }));
     }
 
     public ProductProcess StartGateway(int index = 0)
@@ -77,11 +85,22 @@ public sealed class LocalSystem(string redis, string storage)
                 ["ZeroPath:Upstreams:V1"] = $"http://127.0.0.1:{UpstreamPort}",
                 ["ZeroPath:Upstreams:V2"] = $"http://127.0.0.1:{UpstreamPort}",
                 ["Logging:LogLevel:ZeroPath"] = "Trace",
-            });
+            },
+            WithRedisPassword([]));
     }
 
     public ProductProcess StartUpstream() =>
         ProductProcess.Start("tools/demo-upstream", "ZeroPath.DemoUpstream", UpstreamPort, new Dictionary<string, string>());
+
+    private Dictionary<string, string> WithRedisPassword(Dictionary<string, string> environment)
+    {
+        if (RedisPassword.Length > 0)
+        {
+            environment["ZeroPath__Cluster__RedisPassword"] = RedisPassword;
+        }
+
+        return environment;
+    }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -15,7 +15,7 @@ public class StorageOutageTests(ITestOutputHelper output)
     {
         var azurite = await TestServers.StartAzuriteAsync();
         await using var _ = azurite;
-        var system = new LocalSystem(await TestServers.RedisAsync(), TestServers.StorageConnection(azurite)).WithCheapArgon2();
+        var system = new LocalSystem(await TestServers.RedisAsync(), TestSettings.AzureTableStorage(TestServers.StorageConnection(azurite))).WithCheapArgon2();
         await using var silo = system.StartSilo();
         await silo.WaitUntilOkAsync("/readyz");
         await using var gateway = system.StartGateway();

@@ -12,7 +12,11 @@ using ZeroPath.Testing;
 
 namespace ZeroPath.Silo.Tests;
 
-/// <summary>The real silo host (Orleans and admin API) in process: real Redis and Azurite, free Orleans ports, cheap Argon2.</summary>
+/// <summary>
+/// The real silo host (Orleans and admin API) in process: real Redis for membership and, the default provider, for grain
+/// state and reminders (<see cref="TestSettings.AzureTableStorage"/> in <see cref="Overrides"/> for Azurite); free Orleans
+/// ports, cheap Argon2.
+/// </summary>
 public sealed class SiloFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key-0123456789";
@@ -48,7 +52,6 @@ public sealed class SiloFactory : WebApplicationFactory<Program>
         {
             ["ZeroPath:Cluster:ClusterId"] = $"test-{Guid.NewGuid():N}",
             ["ZeroPath:Cluster:Redis"] = TestServers.RedisAsync().GetAwaiter().GetResult(),
-            ["ZeroPath:Storage:ConnectionString"] = TestServers.StorageAsync().GetAwaiter().GetResult(),
             ["ZeroPath:Silo:SiloPort"] = FreeTcpPort.Next().ToString(CultureInfo.InvariantCulture),
             ["ZeroPath:Silo:GatewayPort"] = FreeTcpPort.Next().ToString(CultureInfo.InvariantCulture),
             ["ZeroPath:Admin:Key"] = Key,

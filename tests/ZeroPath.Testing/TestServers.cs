@@ -25,18 +25,39 @@ public static class TestServers
         "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
         $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
 
-    /// <summary>redis-server with append-only persistence in its data folder, so a restart keeps membership.</summary>
+    /// <summary>
+    /// redis-server as <c>./run.sh</c> runs it: append-only file fsynced before every reply (<c>appendfsync always</c>),
+    /// so a restart, even after kill -9, keeps membership and every acknowledged write. The settings and a password go
+    /// into a mode-600 <c>redis.conf</c> in its data folder, not on its command line.
+    /// </summary>
     /// <param name="port">The port; a free one by default.</param>
     /// <param name="dataDirectory">Where it keeps its append-only file; a new temporary folder by default.</param>
-    /// <param name="arguments">More redis-server arguments, given the port (e.g. a password or TLS).</param>
-    public static Task<ExternalServer> StartRedisAsync(int? port = null, string? dataDirectory = null, Func<int, IEnumerable<string>>? arguments = null) =>
-        ExternalServer.StartAsync(
+    /// <param name="arguments">More redis-server arguments, given the port (e.g. TLS); they override the config file.</param>
+    /// <param name="password">A <c>requirepass</c> password; none by default.</param>
+    public static Task<ExternalServer> StartRedisAsync(int? port = null, string? dataDirectory = null, Func<int, IEnumerable<string>>? arguments = null, string? password = null)
+    {
+        var data = dataDirectory ?? Directory.CreateTempSubdirectory("zeropath-server-").FullName;
+        var configuration = Path.Combine(data, "redis.conf");
+        // Mode 600 from its creation: the password is never readable by anyone else, not even briefly.
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var file = new StreamWriter(configuration, create))
+        {
+            file.Write("appendonly yes\nappendfsync always\nsave \"\"\n" + (password is null ? "" : $"requirepass {password}\n"));
+        }
+
+        return ExternalServer.StartAsync(
             "redis-server",
-            (p, data) => [
-                "--port", p.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", data, "--appendonly", "yes", "--save", "",
+            (p, dir) => [
+                configuration, "--port", p.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir,
                 .. arguments?.Invoke(p) ?? []],
             port,
-            dataDirectory);
+            data);
+    }
 
     /// <summary>Azurite's table service (the only one Orleans uses here), data in its folder.</summary>
     public static Task<ExternalServer> StartAzuriteAsync(int? port = null, string? dataDirectory = null) =>

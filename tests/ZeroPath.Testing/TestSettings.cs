@@ -47,6 +47,13 @@ public static class TestSettings
     public static IConfiguration FastArgon2Configuration() => new ConfigurationBuilder().AddInMemoryCollection(Silo).Build();
 
 
+    /// <summary>Grain state and reminders in Azure Table storage (Azurite) instead of the default, Redis.</summary>
+    public static IReadOnlyDictionary<string, string?> AzureTableStorage(string connectionString) => new Dictionary<string, string?>
+    {
+        ["ZeroPath:Storage:Provider"] = "AzureTable",
+        ["ZeroPath:Storage:ConnectionString"] = connectionString,
+    };
+
     /// <summary>A random secret of the format issued before <c>zp_</c> secrets: 43 base64url characters.</summary>
     public static string LegacySecret() => System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 

@@ -128,10 +128,13 @@ public class MembersApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "member_not_found");
     }
 
+    /// <summary>Azure Table storage caps one entity at 1 MiB (the default provider, Redis, has no such limit): an organization
+    /// is stored in records of its own per member and per index shard, so it grows past that there too.</summary>
     [Fact]
     public async Task An_organization_grows_past_what_one_stored_record_can_hold()
     {
-        using var client = factory.CreateAdminClient();
+        await using var azureTable = new SiloFactory { Overrides = TestSettings.AzureTableStorage(await TestServers.StorageAsync()) };
+        using var client = azureTable.CreateAdminClient();
         var org = AdminClient.NewOrg();
         // The largest member there is: 100 permissions of 64 characters, about 6.7 KB stored each. 200 of them is 1.3 MB,
         // past the 1 MiB a table entity holds (where one record holding every member used to answer 409).

@@ -11,7 +11,7 @@ public class RedisSecurityTests
     public async Task A_silo_joins_through_a_password_protected_Redis_with_the_password_from_its_own_setting()
     {
         const string password = "test-redis-password-0123456789";
-        await using var redis = await TestServers.StartRedisAsync(arguments: _ => ["--requirepass", password]);
+        await using var redis = await TestServers.StartRedisAsync(password: password);
 
         await using (var silo = SiloOn($"127.0.0.1:{redis.Port},abortConnect=false", new() { ["ZeroPath:Cluster:RedisPassword"] = password }))
         {

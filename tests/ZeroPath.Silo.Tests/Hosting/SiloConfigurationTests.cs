@@ -11,8 +11,6 @@ public class SiloConfigurationTests
 {
     [Theory]
     [InlineData("ZeroPath:Cluster:Redis", "", "ZeroPath__Cluster__Redis")]
-    [InlineData("ZeroPath:Storage:ConnectionString", "", "ZeroPath__Storage__ConnectionString")]
-    [InlineData("ZeroPath:Storage:ConnectionString", "not a connection string", "ZeroPath__Storage__ConnectionString")]
     [InlineData("ZeroPath:Silo:AdvertisedAddress", "somewhere", "ZeroPath__Silo__AdvertisedAddress")]
     [InlineData("ZeroPath:Silo:SiloPort", "0", "ZeroPath__Silo__SiloPort")]
     [InlineData("ZeroPath:Cluster:ClusterId", "", "ZeroPath__Cluster__ClusterId")]
@@ -88,35 +86,5 @@ public class StoredStateTests(SiloFactory factory) : IClassFixture<SiloFactory>
         // No .NET type names in storage: renaming a state class cannot orphan what is stored.
         Assert.DoesNotContain("ZeroPath.", tokenJson.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("$type", organizationJson.ToString(), StringComparison.Ordinal);
-    }
-}
-
-public class StorageFailureTests(SiloFactory factory) : IClassFixture<SiloFactory>
-{
-    public static TheoryData<Exception, int, string> Failures => new()
-    {
-        // What the table service answers for an entity over 1 MiB, and what Orleans' provider throws for data over 960 KB.
-        { new OrleansException("storage", new Azure.RequestFailedException(400, "The entity is larger than the maximum allowed size (1MB).", "EntityTooLarge", null)), 409, "organization_too_large" },
-        { new OrleansException("storage", new ArgumentOutOfRangeException("GrainState.Size", "Data too large to write to Azure table. Size=983041 MaxSize=983040")), 409, "organization_too_large" },
-        { new AggregateException(new Azure.RequestFailedException(503, "down")), 503, "storage_unavailable" },
-    };
-
-    [Theory]
-    [MemberData(nameof(Failures))]
-    public void Storage_failures_become_a_clear_problem_not_a_500(Exception failure, int status, string code)
-    {
-        var problem = factory.Services.GetServices<ZeroPath.ServiceDefaults.IExceptionClassifier>()
-            .Select(c => c.Classify(failure))
-            .Single(p => p is not null);
-
-        Assert.Equal((status, code), (problem!.Status, problem.Code));
-    }
-
-    [Fact]
-    public void Other_exceptions_are_left_to_the_generic_handler()
-    {
-        Assert.All(
-            factory.Services.GetServices<ZeroPath.ServiceDefaults.IExceptionClassifier>(),
-            c => Assert.Null(c.Classify(new ArgumentOutOfRangeException("days"))));
     }
 }
