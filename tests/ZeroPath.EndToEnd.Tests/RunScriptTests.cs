@@ -47,6 +47,18 @@ public partial class RunScriptTests(ITestOutputHelper output)
                 new Uri("/admin/v1/orgs/acme/members/alice", UriKind.Relative),
                 new StringContent("""{"permissions": ["scans:read"]}""", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, members.StatusCode);
+
+            // By default the grain state is in run.sh's redis-server, durable on acknowledgement, and no Azurite runs;
+            // the Redis password is on no command line.
+            var redisPassword = (await File.ReadAllTextAsync(Path.Combine(state, "redis-password"))).Trim();
+            var redisEndpoint = $"127.0.0.1:{6379 + run.Offset}";
+            await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{redisEndpoint},password={redisPassword},allowAdmin=true");
+            var server = redis.GetServer(redisEndpoint);
+            var persistence = (await server.ConfigGetAsync("append*")).ToDictionary(p => p.Key, p => p.Value);
+            Assert.Equal(("yes", "always"), (persistence["appendonly"], persistence["appendfsync"]));
+            Assert.True(await server.KeysAsync(pattern: "zeropath/state/*").AnyAsync(), "no grain state in run.sh's redis-server");
+            Assert.DoesNotContain(processes, p => p.CommandLine.Contains("azurite", StringComparison.Ordinal));
+            Assert.All(processes, p => Assert.DoesNotContain(redisPassword, p.CommandLine, StringComparison.Ordinal));
         }
 
         const string mine = "my-own-admin-key-0123456789";

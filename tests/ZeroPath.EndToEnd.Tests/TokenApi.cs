@@ -36,10 +36,51 @@ public static class TokenApi
         return new IssuedToken(org, body.GetProperty("tokenId").GetString()!, body.GetProperty("tokenSecret").GetString()!);
     }
 
+    /// <summary>
+    /// Every token the admin list shows, following pages: the body is an array, or a page
+    /// <c>{"items": [...], "nextCursor": ...}</c> whose cursor goes back as <c>?cursor=</c> until it is null.
+    /// </summary>
     public static async Task<string[]> ListTokenIdsAsync(this HttpClient admin, string org)
     {
-        var list = await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens");
-        return [.. list.EnumerateArray().Select(t => t.GetProperty("tokenId").GetString()!)];
+        var ids = new List<string>();
+        string? cursor = null;
+        for (var page = 0; page < 10_000; page++)
+        {
+            var path = $"/admin/v1/orgs/{org}/tokens" + (cursor is null ? "" : $"?cursor={Uri.EscapeDataString(cursor)}");
+            var body = await admin.GetFromJsonAsync<JsonElement>(path);
+            var items = body.ValueKind == JsonValueKind.Array ? body : body.GetProperty("items");
+            ids.AddRange(items.EnumerateArray().Select(t => t.GetProperty("tokenId").GetString()!));
+            cursor = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("nextCursor", out var next) && next.ValueKind == JsonValueKind.String
+                ? next.GetString()
+                : null;
+            if (cursor is null)
+            {
+                return [.. ids];
+            }
+        }
+
+        throw new InvalidOperationException($"The token list of {org} did not end after 10,000 pages.");
+    }
+
+    /// <summary>An organization's whole audit trail as (action, token id), following <c>nextBefore</c>.</summary>
+    public static async Task<List<(string Action, string? TokenId)>> AuditEventsAsync(this HttpClient admin, string org)
+    {
+        var events = new List<(string, string?)>();
+        long? before = null;
+        for (var page = 0; page < 10_000; page++)
+        {
+            var body = await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/audit?limit=500" + (before is null ? "" : $"&before={before}"));
+            events.AddRange(body.GetProperty("events").EnumerateArray().Select(e => (
+                e.GetProperty("action").GetString()!,
+                e.TryGetProperty("tokenId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null)));
+            before = body.GetProperty("nextBefore") is { ValueKind: JsonValueKind.Number } next ? next.GetInt64() : null;
+            if (before is null)
+            {
+                return events;
+            }
+        }
+
+        throw new InvalidOperationException($"The audit trail of {org} did not end after 10,000 pages.");
     }
 
     public static async Task<HttpStatusCode> CheckAsync(this HttpClient gateway, string tokenId, string secret)
