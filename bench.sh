@@ -12,18 +12,30 @@
 # stay in bench/results/. Everything it started is stopped when it ends, also on failure or Ctrl-C.
 #
 #   ./bench.sh [--quick] [--no-build] [--timing-only]
+#   ./bench.sh --org-scale [--quick] [--no-build]
 #     --quick        short runs, fewer tokens: a smoke test of the tooling; the report goes to
 #                    bench/results/benchmarks-quick.md, docs/benchmarks.md is left alone
 #     --no-build     build only the bench projects; use the existing Release builds of silo, gateway and demo upstream
 #     --timing-only  only the refusal timing (Redis, Azurite, the silo and the timing gateway): replaces its section
 #                    of the report and leaves the rest of it as it was
+#     --org-scale    one organization at size instead (issue #10): Redis (appendfsync always) and one silo on its default
+#                    Redis storage, driven by a trusted Orleans client (bench/ZeroPath.Benchmarks org-scale). First
+#                    creates/s into one organization against TokenSecretHasher's own rate with PRODUCTION Argon2 (the
+#                    default hasher bound, then bound 2; 1 and BENCH_ORG_CALLERS callers); then, on a silo restarted with
+#                    cheap Argon2, seeds BENCH_ORG_MEMBERS members and BENCH_ORG_TOKENS tokens into one organization and
+#                    times list, delete, a permission change, member removal and revoke-all. Replaces its own section of
+#                    docs/benchmarks.md (with --quick: 5,000 tokens, 500 members, report in bench/results/org-scale/);
+#                    raw results in bench/results/org-scale/.
 #
 # Environment, defaults in brackets: BENCH_THREADS [1] and BENCH_CONNECTIONS [32] of every wrk run;
 # BENCH_DURATION [10] and BENCH_WARMUP [2] seconds per run; BENCH_PREWARM [4] seconds per endpoint before the first
 # run; BENCH_TOKENS [10000]; BENCH_TOKENS_PER_ORG [100]; BENCH_SEED_PARALLELISM [64]; BENCH_EVENTS [200] per
 # propagation kind; BENCH_FLOOD_RATE [1000] req/s; BENCH_COLD_TOKENS [40]; BENCH_MEMORY_TOKENS [100000];
 # BENCH_TIMING_COLD [200] ids and BENCH_TIMING_WARM [2000] repeated requests per refusal kind; BENCH_TIMING_SEED
-# [random] the order of the timing requests.
+# [random] the order of the timing requests. With --org-scale: BENCH_ORG_TOKENS [100000], BENCH_ORG_MEMBERS [10000],
+# BENCH_ORG_CREATORS [16] concurrent creators while seeding, BENCH_ORG_SAMPLE [200] tokens watched after revoke-all,
+# BENCH_ORG_PROBE [100] sequential creates timed on the empty and the full organization, BENCH_ORG_HASHES [200] hashes
+# and creates per creates/s run, BENCH_ORG_CALLERS [8] concurrent callers of the parallel creates/s runs.
 set -euo pipefail
 cd "$(dirname "$0")"
 # shellcheck source=scripts-lib.sh
@@ -43,11 +55,13 @@ die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
 quick=0
 build=1
 timing_only=0
+org_scale=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
     --no-build) build=0; shift ;;
     --timing-only) timing_only=1; shift ;;
+    --org-scale) org_scale=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see ./bench.sh --help)" ;;
   esac
@@ -68,7 +82,20 @@ memory_tokens="${BENCH_MEMORY_TOKENS:-100000}"
 timing_cold="${BENCH_TIMING_COLD:-200}"
 timing_warm="${BENCH_TIMING_WARM:-2000}"
 timing_warmup_ids=10
+org_tokens="${BENCH_ORG_TOKENS:-100000}"
+org_members="${BENCH_ORG_MEMBERS:-10000}"
+org_creators="${BENCH_ORG_CREATORS:-16}"
+org_sample="${BENCH_ORG_SAMPLE:-200}"
+org_probe="${BENCH_ORG_PROBE:-100}"
+org_hashes="${BENCH_ORG_HASHES:-200}"
+org_callers="${BENCH_ORG_CALLERS:-8}"
+if [ "$org_scale" -eq 1 ]; then
+  [ "$timing_only" -eq 0 ] || die "--org-scale and --timing-only do not go together"
+  results="$root/bench/results/org-scale"
+  logs="$results/logs"
+fi
 if [ "$quick" -eq 1 ]; then
+  org_tokens="${BENCH_ORG_TOKENS:-5000}"; org_members="${BENCH_ORG_MEMBERS:-500}"; org_hashes="${BENCH_ORG_HASHES:-40}"
   duration=4; warmup=1; prewarm=2; tokens=1000; events=20; cold_tokens=20; memory_tokens=10000
   timing_cold=10; timing_warm=100; timing_warmup_ids=2
   report="$results/benchmarks-quick.md"
@@ -76,7 +103,7 @@ fi
 
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is required; see global.json for the version."
 command -v python3 >/dev/null 2>&1 || die "python3 is required (free port lookup)."
-if ! command -v wrk >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
+if { [ "$org_scale" -eq 0 ] && ! command -v wrk >/dev/null 2>&1; } || ! command -v curl >/dev/null 2>&1; then
   say "==> installing wrk and curl (apt-get)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk curl >/dev/null
@@ -86,7 +113,15 @@ unset OTEL_EXPORTER_OTLP_ENDPOINT
 
 note() { printf '# %s\n' "$*" >>"$commands"; }
 
-if [ "$build" -eq 1 ]; then
+if [ "$org_scale" -eq 1 ]; then
+  projects=(bench/ZeroPath.Benchmarks)
+  [ "$build" -eq 0 ] || projects=(silo "${projects[@]}")
+  say "==> building ($configuration): ${projects[*]}"
+  for project in "${projects[@]}"; do
+    dotnet build "$root/$project" -c "$configuration" -nologo -v quiet >/dev/null ||
+      dotnet build "$root/$project" -c "$configuration" -nologo
+  done
+elif [ "$build" -eq 1 ]; then
   say "==> building ($configuration): silo, gateway, demo upstream, bench projects"
   dotnet build "$root/bench/edge.slnf" -c "$configuration" -nologo -v quiet >/dev/null ||
     dotnet build "$root/bench/edge.slnf" -c "$configuration" -nologo
@@ -102,7 +137,9 @@ rm -rf "$results"
 mkdir -p "$logs"
 commands="$results/commands.txt"
 : >"$commands"
-if [ "$build" -eq 1 ]; then
+if [ "$org_scale" -eq 1 ]; then
+  printf 'dotnet build silo -c %s && dotnet build bench/ZeroPath.Benchmarks -c %s\n' "$configuration" "$configuration" >>"$commands"
+elif [ "$build" -eq 1 ]; then
   printf 'dotnet build bench/edge.slnf -c %s\n' "$configuration" >>"$commands"
 fi
 note "servers"
@@ -160,8 +197,8 @@ trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 trap cleanup EXIT
 
-# The command as the report shows it, one line, quoted where needed; the per-run secret-format key and the storage
-# connection string are not spelled out.
+# The command as the report shows it, one line, quoted where needed; the per-run secret-format key, the storage
+# connection string and the per-run certificate folder (<tls>) are not spelled out.
 record() { # folder args...
   local folder="$1" line="" arg connection
   shift
@@ -169,6 +206,7 @@ record() { # folder args...
   for arg in "$@"; do
     arg="${arg//"$root"\//}"
     arg="${arg//"$format_key"/<key>}"
+    arg="${arg//"$tls"/<tls>}"
     if [[ "$arg" == *"$connection"* ]]; then
       arg="${arg//"$connection"/\"\$(azurite_connection $azurite_port)\"}"
     elif [[ "$arg" =~ [[:space:]\;\&\(\)\'\"\$] || -z "$arg" ]]; then
@@ -220,22 +258,29 @@ wait_ok() { # name url
   die "$1 did not become ready at $2; see $logs/$1.log"
 }
 
-phase "starting redis-server (x2: membership, RedisEdge; only the first with --timing-only) and Azurite on free loopback ports"
+if [ "$org_scale" -eq 1 ]; then
+  phase "starting redis-server (membership, grain state and reminders) on a free loopback port"
+else
+  phase "starting redis-server (x2: membership, RedisEdge; only the first with --timing-only) and Azurite on free loopback ports"
+fi
 start_redis "$redis_port" "$results/redis" "$logs/redis.log"
+redis_pid=$started_pid
 pids+=("$started_pid"); server_pids+=("$started_pid")
-record "$root" redis-server --port "$redis_port" --bind 127.0.0.1 --dir bench/results/redis --appendonly yes --appendfsync always --save ""
-if [ "$timing_only" -eq 0 ]; then
+record "$root" redis-server --port "$redis_port" --bind 127.0.0.1 --dir "${results#"$root"/}/redis" --appendonly yes --appendfsync always --save ""
+if [ "$timing_only" -eq 0 ] && [ "$org_scale" -eq 0 ]; then
   mkdir -p "$results/edge-redis"
   redis-server --port "$edge_redis_port" --bind 127.0.0.1 --dir "$results/edge-redis" --appendonly no --save "" >"$logs/edge-redis.log" 2>&1 &
   pids+=("$!"); server_pids+=("$!")
   record "$root" redis-server --port "$edge_redis_port" --bind 127.0.0.1 --dir bench/results/edge-redis --appendonly no --save ""
 fi
-start_azurite "$azurite_port" "$results/azurite" "$logs/azurite.log"
-pids+=("$started_pid"); server_pids+=("$started_pid")
-record "$root" tools/servers/node_modules/.bin/azurite-table --tableHost 127.0.0.1 --tablePort "$azurite_port" --location bench/results/azurite --skipApiVersionCheck --disableTelemetry --silent
+if [ "$org_scale" -eq 0 ]; then
+  start_azurite "$azurite_port" "$results/azurite" "$logs/azurite.log"
+  pids+=("$started_pid"); server_pids+=("$started_pid")
+  record "$root" tools/servers/node_modules/.bin/azurite-table --tableHost 127.0.0.1 --tablePort "$azurite_port" --location bench/results/azurite --skipApiVersionCheck --disableTelemetry --silent
+fi
 wait_for_port "$redis_port" redis-server "$logs/redis.log"
-[ "$timing_only" -eq 1 ] || wait_for_port "$edge_redis_port" redis-server "$logs/edge-redis.log"
-wait_for_port "$azurite_port" Azurite "$logs/azurite.log"
+[ "$timing_only" -eq 1 ] || [ "$org_scale" -eq 1 ] || wait_for_port "$edge_redis_port" redis-server "$logs/edge-redis.log"
+[ "$org_scale" -eq 1 ] || wait_for_port "$azurite_port" Azurite "$logs/azurite.log"
 
 cluster=(--ZeroPath:Cluster:ClusterId="bench-$started_at" --ZeroPath:Cluster:Redis="127.0.0.1:$redis_port"
   --ZeroPath:Cluster:Tls:CaCertificatePath="$tls/ca.pem")
@@ -291,6 +336,66 @@ run_driver() { # phase [more args]; the driver alone gets the secret-format key,
   wait "$driver_pid"
   driver_pid=""
 }
+
+if [ "$org_scale" -eq 1 ]; then
+  # One silo on the default storage provider (Redis: the cluster's redis-server above, appendfsync always).
+  org_silo_args=("${cluster[@]}" --ZeroPath:Cluster:Tls:CertificatePath="$tls/silo.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/silo.key"
+    --Urls="http://127.0.0.1:$admin_port" --ZeroPath:Silo:SiloName=bench-silo
+    --ZeroPath:Silo:SiloPort="$silo_port" --ZeroPath:Silo:GatewayPort="$silo_gateway_port" "${secret_format[@]}")
+  org_driver=(dotnet "$root/bench/ZeroPath.Benchmarks/bin/$configuration/net10.0/ZeroPath.Benchmarks.dll" org-scale)
+  start_org_silo() { # log-name [more silo args]: stops the running silo (SIGTERM) first, if any
+    if [ -n "$silo_pid" ]; then stop_group TERM 60 "$silo_pid"; forget "$silo_pid"; fi
+    start_app "$1" silo ZeroPath.Silo "${org_silo_args[@]}" "${@:2}"
+    silo_pid=$started_pid
+    wait_ok "$1" "http://127.0.0.1:$admin_port/readyz"
+  }
+  org_run() { # phase [more args]: the driver, a trusted cluster client (gateway certificate, call key from the environment)
+    local args=(--Results="$results" --Pids="$silo_pid,$redis_pid" "${cluster[@]}" "${gateway_tls[@]}" "${@:2}")
+    record "$root" "${org_driver[@]}" "$1" "${args[@]}"
+    "${org_driver[@]}" "$1" "${args[@]}" >"$logs/org-$1-$(date +%s%N).json" &
+    driver_pid=$!
+    local rc=0
+    wait "$driver_pid" || rc=$?
+    driver_pid=""
+    [ "$rc" -eq 0 ] || say "bench.sh: the org-scale driver failed in phase $1 (exit $rc); see $logs/ and the output above" >&2
+    return "$rc"
+  }
+  creates_vs_hasher() { # name-suffix: (a) and (b) interleaved, 1 caller then BENCH_ORG_CALLERS
+    local callers
+    for callers in 1 "$org_callers"; do
+      phase "(a) TokenSecretHasher in process, $org_hashes hashes, $callers caller(s), bound $1"
+      org_run hasher --Name="hasher-$1-$callers" --Hashes="$org_hashes" --Callers="$callers" "${@:2}" || exit 1
+      phase "(b) $org_hashes creates into one organization through the silo, $callers caller(s)"
+      org_run creates --Name="creates-$1-$callers" --Hashes="$org_hashes" --Callers="$callers" || exit 1
+    done
+  }
+
+  note "creates/s vs the hasher, production Argon2: the silo's default bound (half the cores)"
+  phase "starting the silo (production Argon2, default hasher bound) on Redis storage (logs in ${logs#"$root"/}/)"
+  start_org_silo silo-production-default
+  creates_vs_hasher default
+  note "creates/s vs the hasher, production Argon2, bound 2 (ZeroPath:Argon2:MaxConcurrentOperations=2)"
+  phase "restarting the silo: production Argon2, hasher bound 2"
+  start_org_silo silo-production-bound2 --ZeroPath:Argon2:MaxConcurrentOperations=2
+  creates_vs_hasher bound2 --Bound=2
+
+  note "one organization at size: the silo restarted with cheap Argon2"
+  phase "restarting the silo with cheap Argon2; seeding $org_members members and $org_tokens tokens"
+  start_org_silo silo-cheap "${cheap_argon2[@]}"
+  scale_ok=1
+  org_run scale --SiloPid="$silo_pid" --Members="$org_members" --Tokens="$org_tokens" --Creators="$org_creators" \
+    --Sample="$org_sample" --Probe="$org_probe" || scale_ok=0
+  note "report"
+  phase "report"
+  org_run report --Report="$report" --Invocation="$invocation" --LoadBefore="$load_before" \
+    --Cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" || exit 1
+  say ""
+  say "Report (org-scale section): $report"
+  say "Raw results: $results/*.json (logs: $logs/)"
+  say "bench.sh took $(($(date +%s) - started_at)) s"
+  [ "$scale_ok" -eq 1 ] || die "the scale phase failed: its figures are missing from the report"
+  exit 0
+fi
 
 if [ "$timing_only" -eq 1 ]; then
   note "silo (cheap Argon2)"

@@ -60,7 +60,16 @@ try
             var report = new Report(
                 load, cold, memory, timingResult, lines, elapsed, MachineInfo.LoadAverage(), settings.ForeignCpu, settings.TimingForeignCpu, settings.Invocation);
             Directory.CreateDirectory(Path.GetDirectoryName(settings.ReportPath)!);
-            await File.WriteAllTextAsync(settings.ReportPath, report.Markdown());
+            // The org-scale section (./bench.sh --org-scale, bench/ZeroPath.Benchmarks/OrgScaleReport.cs) is kept as it was.
+            var markdown = report.Markdown();
+            if (File.Exists(settings.ReportPath) && await File.ReadAllTextAsync(settings.ReportPath) is var previous &&
+                previous.IndexOf("<!-- org-scale:begin -->", StringComparison.Ordinal) is var begin and >= 0 &&
+                previous.IndexOf("<!-- org-scale:end -->", StringComparison.Ordinal) is var end and >= 0 && end > begin)
+            {
+                markdown = markdown.TrimEnd() + "\n\n" + previous[begin..(end + "<!-- org-scale:end -->".Length)] + "\n";
+            }
+
+            await File.WriteAllTextAsync(settings.ReportPath, markdown);
             var summary = JsonSerializer.Serialize(report.Summary(), Report.SummaryJson);
             await File.WriteAllTextAsync(Path.Combine(settings.Results, "summary.json"), summary + "\n");
             Console.WriteLine(summary);
