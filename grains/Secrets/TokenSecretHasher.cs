@@ -68,48 +68,61 @@ public sealed class TokenSecretHasher : IDisposable
     }
 
     /// <summary>The stored form (see the class summary) made with the current cost and pepper key, or null when Busy.</summary>
-    public async Task<string?> HashAsync(string secret, CancellationToken cancellationToken = default)
-    {
-        using var lease = await limiter.AcquireAsync(1, cancellationToken);
-        if (!lease.IsAcquired)
-        {
-            return null;
-        }
+    public Task<string?> HashAsync(string secret, CancellationToken cancellationToken = default) =>
+        Bounded(() => Hash(secret), null, cancellationToken);
 
-        return await Task.Run(() => Hash(secret), cancellationToken);
+    /// <summary>
+    /// Runs Argon2 work when a slot is free, or answers <paramref name="busy"/> when the queue is full. The slot is asked
+    /// for at once, so slots go in call order; waiting for it, the work and the slot's release then happen on the thread
+    /// pool, never on the caller's scheduler: a grain's single-threaded turn queue can neither hold a slot past the end of
+    /// its hash nor delay the next hash from starting.
+    /// </summary>
+    private Task<T> Bounded<T>(Func<T> work, T busy, CancellationToken cancellationToken)
+    {
+        var acquiring = limiter.AcquireAsync(1, cancellationToken);
+        return Task.Run(
+            async () =>
+            {
+                using var lease = await acquiring.ConfigureAwait(false);
+                if (!lease.IsAcquired)
+                {
+                    return busy;
+                }
+
+                // Every caller gave up while it waited: nothing to check.
+                cancellationToken.ThrowIfCancellationRequested();
+                return work();
+            },
+            CancellationToken.None);
     }
 
     /// <summary>
     /// Like <see cref="HashAsync"/>, but only if a slot is free now and nobody waits for one, else null at once: for work
     /// that can wait (a hash upgrade), so it never delays or crowds out a verify.
     /// </summary>
-    public async Task<string?> HashIfIdleAsync(string secret)
+    public Task<string?> HashIfIdleAsync(string secret)
     {
-        using var lease = limiter.AttemptAcquire(1);
+        var lease = limiter.AttemptAcquire(1);
         if (!lease.IsAcquired)
         {
-            return null;
+            lease.Dispose();
+            return Task.FromResult<string?>(null);
         }
 
-        return await Task.Run(() => Hash(secret));
+        return Task.Run(() =>
+        {
+            using (lease)
+            {
+                return (string?)Hash(secret);
+            }
+        });
     }
 
-    public async Task<SecretCheck> VerifyAsync(string storedHash, string secret, CancellationToken cancellationToken = default)
-    {
+    public Task<SecretCheck> VerifyAsync(string storedHash, string secret, CancellationToken cancellationToken = default) =>
         // A hash whose key is gone fails closed before taking any Argon2 capacity.
-        if (!TryGetPepper(storedHash, out _, out _, out _))
-        {
-            return SecretCheck.PepperKeyMissing;
-        }
-
-        using var lease = await limiter.AcquireAsync(1, cancellationToken);
-        if (!lease.IsAcquired)
-        {
-            return SecretCheck.Busy;
-        }
-
-        return await Task.Run(() => Check(storedHash, secret), cancellationToken);
-    }
+        TryGetPepper(storedHash, out _, out _, out _)
+            ? Bounded(() => Check(storedHash, secret), SecretCheck.Busy, cancellationToken)
+            : Task.FromResult(SecretCheck.PepperKeyMissing);
 
     /// <summary>
     /// True when <paramref name="storedHash"/> was made with the current cost (memory, iterations, parallelism) and the
