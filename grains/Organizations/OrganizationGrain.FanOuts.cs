@@ -40,13 +40,21 @@ public sealed partial class OrganizationGrain
         var count = covered.Sum(tokens => tokens.Length);
         if (count == 0)
         {
+            if (Org.FanOuts.Any(f => f.Kind == FanOutKind.Revocation))
+            {
+                // Perhaps a retry of a revocation whose call failed after its fan-out was stored: its marks are put in
+                // effect again and its fan-out carried on, though this call revokes nothing more.
+                await PublishMarksAsync();
+                ContinueFanOuts();
+            }
+
             return 0;
         }
 
         await RegisterResumeAsync();
         Org.BeginRevocation(member, reason, note, AuditActor.Current);
         await PersistAsync();
-        await GrainFactory.GetGrain<IRevocationMarksGrain>(OrganizationId).Publish(Org.Marks);
+        await PublishMarksAsync();
         foreach (var tokens in covered)
         {
             await Events.PublishEnded([.. tokens.Select(t => t.Token.TokenId)]);
@@ -56,6 +64,9 @@ public sealed partial class OrganizationGrain
         ContinueFanOuts();
         return count;
     }
+
+    /// <summary>Stores the marks as this organization holds them and hands them to every silo.</summary>
+    private Task PublishMarksAsync() => GrainFactory.GetGrain<IRevocationMarksGrain>(OrganizationId).Publish(Org.Marks);
 
     /// <summary>Asks this organization, without waiting, to carry its owed fan-outs one step further in a turn of its own.</summary>
     private void ContinueFanOuts()
@@ -127,7 +138,7 @@ public sealed partial class OrganizationGrain
         await PersistAsync();
         if (marksChanged)
         {
-            await GrainFactory.GetGrain<IRevocationMarksGrain>(OrganizationId).Publish(Org.Marks);
+            await PublishMarksAsync();
         }
 
         await UnregisterResumeWhenDoneAsync();

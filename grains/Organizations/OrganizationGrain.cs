@@ -48,7 +48,7 @@ public sealed partial class OrganizationGrain(
         if (Org.FanOuts.Any(f => f.Kind == FanOutKind.Revocation))
         {
             // The marks may have been stored here but not published when a crash came.
-            await GrainFactory.GetGrain<IRevocationMarksGrain>(OrganizationId).Publish(Org.Marks);
+            await PublishMarksAsync();
         }
 
         foreach (var userId in Org.PermissionSyncs.ToList())
