@@ -68,11 +68,18 @@ public sealed partial class OrganizationGrain
     /// <summary>Stores the marks as this organization holds them and hands them to every silo.</summary>
     private Task PublishMarksAsync() => GrainFactory.GetGrain<IRevocationMarksGrain>(OrganizationId).Publish(Org.Marks);
 
-    /// <summary>Asks this organization, without waiting, to carry its owed fan-outs one step further in a turn of its own.</summary>
-    private void ContinueFanOuts()
+    /// <summary>A step is asked for and has not started yet: one chain of steps at a time, however often work is added.</summary>
+    private bool stepQueued;
+
+    /// <summary>
+    /// Asks this organization, without waiting, to carry its owed fan-outs one step further in a turn of its own.
+    /// <paramref name="force"/> (the resume reminder): ask even if a step is thought queued, in case that call was lost.
+    /// </summary>
+    private void ContinueFanOuts(bool force = false)
     {
-        if (Org.FanOuts.Count > 0)
+        if (Org.FanOuts.Count > 0 && (!stepQueued || force))
         {
+            stepQueued = true;
             Self.RunFanOuts().Ignore();
         }
     }
@@ -84,6 +91,7 @@ public sealed partial class OrganizationGrain
     /// </summary>
     public async Task RunFanOuts()
     {
+        stepQueued = false;
         if (Org.FanOuts.Count == 0)
         {
             return;

@@ -31,7 +31,7 @@ public sealed partial class OrganizationGrain
             await SyncPermissionsAsync(userId);
         }
 
-        ContinueFanOuts();
+        ContinueFanOuts(force: true);
         await UnregisterResumeWhenDoneAsync();
     }
 
