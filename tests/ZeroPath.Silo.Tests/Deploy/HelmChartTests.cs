@@ -78,6 +78,8 @@ public class HelmChartTests
         var ous = objects.Where(o => Text(o["kind"]) == "Certificate")
             .Select(o => Text(o["spec"]!["subject"]!["organizationalUnits"]![0])).Order(StringComparer.Ordinal);
         Assert.Equal(["zeropath-gateway", "zeropath-silo"], ous);
+        var gatewayCertificate = Assert.Single(objects, o => Text(o["kind"]) == "Certificate" && Text(o["metadata"]!["name"]).EndsWith("-gateway", StringComparison.Ordinal));
+        Assert.Equal(["digital signature", "client auth"], Array(gatewayCertificate["spec"]!["usages"]).Select(Text));
     }
 
     [Theory]
