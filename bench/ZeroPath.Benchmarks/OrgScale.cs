@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using ZeroPath.Gateway.Hosting;
 using ZeroPath.Grains;
 using ZeroPath.Grains.Secrets;
 using ZeroPath.ServiceDefaults;
@@ -218,13 +219,7 @@ public static partial class OrgScale
         settings.ThrowIfInvalid();
         builder.UseOrleansClient(client =>
         {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
-            client.UseRedisClustering(o => o.ConfigurationOptions = cluster.RedisConfiguration());
-            client.Configure<ClientConnectionOptions>(tls!.ApplyTo);
+            client.UseTokenCluster(cluster, tls!);
             // Bulk calls on a 100,000-token organization (revoke-all reads every shard) may take longer than the default.
             client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(5));
             client.Services.AddClusterCallProof(builder.Configuration);

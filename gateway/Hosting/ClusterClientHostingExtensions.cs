@@ -7,6 +7,22 @@ namespace ZeroPath.Gateway.Hosting;
 public static partial class ClusterClientHostingExtensions
 {
     /// <summary>
+    /// Points an Orleans client at the token cluster: its ids, Redis membership (which also tells the client which silo
+    /// gateways are alive) and mutual TLS with a gateway certificate (silos accept it on their gateway port only, and the
+    /// client accepts only silos of the same cluster CA). Shared by the gateway and trusted tools.
+    /// </summary>
+    public static IClientBuilder UseTokenCluster(this IClientBuilder client, ClusterConnectionOptions cluster, ClusterTlsMaterial tls)
+    {
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        client.UseRedisClustering(o => o.ConfigurationOptions = cluster.RedisConfiguration());
+        return client.Configure<ClientConnectionOptions>(tls.ApplyTo);
+    }
+
+    /// <summary>
     /// Makes the gateway an Orleans client. It serves /healthz at once and keeps trying to reach the cluster for as long
     /// as it takes; /readyz says when it has.
     /// </summary>
@@ -21,17 +37,8 @@ public static partial class ClusterClientHostingExtensions
 
         builder.UseOrleansClient(client =>
         {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
-            // Redis membership also tells the client which silo gateways are alive.
-            client.UseRedisClustering(o => o.ConfigurationOptions = cluster.RedisConfiguration());
-            // Mutual TLS with a gateway certificate: silos accept it on their gateway port only, and the gateway
-            // accepts only silos of the same cluster CA. The gateway holds no call key, so it may only validate and
-            // subscribe to token events.
-            client.Configure<ClientConnectionOptions>(tls!.ApplyTo);
+            // The gateway holds no call key, so it may only validate and subscribe to token events.
+            client.UseTokenCluster(cluster, tls!);
             client.Configure<GatewayOptions>(g => g.GatewayListRefreshPeriod = options.GatewayListRefreshPeriod);
             client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = options.ResponseTimeout);
             client.AddActivityPropagation();
