@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
-using System.Text;
+using ZeroPath.Testing;
 
 namespace ZeroPath.EndToEnd.Tests;
 
@@ -9,26 +9,18 @@ public sealed class ProductProcess : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly ProcessOutput output;
 
-    private ProductProcess(Process process, Uri baseAddress)
+    private ProductProcess(Process process, ProcessOutput output, Uri baseAddress)
     {
         this.process = process;
+        this.output = output;
         BaseAddress = baseAddress;
     }
 
     public Uri BaseAddress { get; }
 
-    public string Output
-    {
-        get
-        {
-            lock (output)
-            {
-                return output.ToString();
-            }
-        }
-    }
+    public string Output => output.Text;
 
     /// <summary>Starts <c>project/bin/{configuration}/net10.0/{assembly}.dll</c> from its folder, so its appsettings.json applies.</summary>
     public static ProductProcess Start(string project, string assembly, int httpPort, IDictionary<string, string> settings, IDictionary<string, string>? environment = null)
@@ -55,13 +47,7 @@ public sealed class ProductProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start };
-        var running = new ProductProcess(process, new Uri($"http://127.0.0.1:{httpPort}"));
-        process.OutputDataReceived += (_, e) => running.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => running.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return running;
+        return new ProductProcess(process, ProcessOutput.Start(process), new Uri($"http://127.0.0.1:{httpPort}"));
     }
 
     /// <summary>Waits until <paramref name="path"/> answers 200; a process start has no event to await, so this polls, bounded.</summary>
@@ -106,19 +92,6 @@ public sealed class ProductProcess : IAsyncDisposable
     {
         await KillAsync();
         process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
     }
 }
 

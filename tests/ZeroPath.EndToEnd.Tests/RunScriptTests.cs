@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
+using ZeroPath.Testing;
 
 namespace ZeroPath.EndToEnd.Tests;
 
@@ -80,26 +81,18 @@ public partial class RunScriptTests(ITestOutputHelper output)
     private sealed class RunScript : IAsyncDisposable
     {
         private readonly Process process;
-        private readonly StringBuilder output = new();
+        private readonly ProcessOutput output;
 
-        private RunScript(Process process, int offset)
+        private RunScript(Process process, ProcessOutput output, int offset)
         {
             this.process = process;
+            this.output = output;
             Offset = offset;
         }
 
         public int Offset { get; }
 
-        public string Output
-        {
-            get
-            {
-                lock (output)
-                {
-                    return output.ToString();
-                }
-            }
-        }
+        public string Output => output.Text;
 
         public static async Task<RunScript> StartAsync(string state, string? adminKey)
         {
@@ -122,12 +115,8 @@ public partial class RunScriptTests(ITestOutputHelper output)
                 start.Environment["ZP_ADMIN_KEY"] = adminKey;
             }
 
-            var run = new RunScript(new Process { StartInfo = start }, offset);
-            run.process.OutputDataReceived += (_, e) => run.Append(e.Data);
-            run.process.ErrorDataReceived += (_, e) => run.Append(e.Data);
-            run.process.Start();
-            run.process.BeginOutputReadLine();
-            run.process.BeginErrorReadLine();
+            var process = new Process { StartInfo = start };
+            var run = new RunScript(process, ProcessOutput.Start(process), offset);
 
             var deadline = DateTime.UtcNow.AddMinutes(3);
             while (!run.Output.Contains("Press Ctrl-C to stop.", StringComparison.Ordinal))
@@ -224,19 +213,6 @@ public partial class RunScriptTests(ITestOutputHelper output)
             catch (SocketException)
             {
                 return false;
-            }
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (output)
-            {
-                output.AppendLine(line);
             }
         }
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Text;
 
 namespace ZeroPath.Testing;
 
@@ -8,11 +7,12 @@ namespace ZeroPath.Testing;
 public sealed class ExternalServer : IAsyncDisposable
 {
     private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly ProcessOutput output;
 
-    private ExternalServer(Process process, int port, string dataDirectory)
+    private ExternalServer(Process process, ProcessOutput output, int port, string dataDirectory)
     {
         this.process = process;
+        this.output = output;
         Port = port;
         DataDirectory = dataDirectory;
     }
@@ -39,16 +39,7 @@ public sealed class ExternalServer : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start };
-        var server = new ExternalServer(process, chosenPort, data);
-        process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"Could not start {fileName}.");
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var server = new ExternalServer(process, ProcessOutput.Start(process), chosenPort, data);
         // Child processes outlive a test host that exits or crashes unless someone ends them.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.KillQuietly();
         await server.WaitForPortAsync();
@@ -136,25 +127,5 @@ public sealed class ExternalServer : IAsyncDisposable
         throw new TimeoutException($"{process.StartInfo.FileName} did not listen on {Port} in 30 s:\n{Output}");
     }
 
-    private string Output
-    {
-        get
-        {
-            lock (output)
-            {
-                return output.ToString();
-            }
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-        }
-    }
+    private string Output => output.Text;
 }
