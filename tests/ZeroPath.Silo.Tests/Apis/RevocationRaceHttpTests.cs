@@ -15,7 +15,7 @@ public sealed class RevocationRaceSilo : IDisposable
 
     public HttpClient CreateAdminClient()
     {
-        // Far past the 1 s the test allows, so a hang shows as a hang, not as a client timeout.
+        // Past the 30 s response timeout, so a hang shows as a hang (503), not as a client timeout.
         var client = new HttpClient { BaseAddress = Silo.Address, Timeout = TimeSpan.FromSeconds(40) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
         return client;
@@ -31,10 +31,14 @@ public sealed class RevocationRaceSilo : IDisposable
 public class RevocationRaceHttpTests(RevocationRaceSilo fixture, ITestOutputHelper output) : IClassFixture<RevocationRaceSilo>
 {
     private const int Rounds = 20;
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// Far below the 30 s a deadlock lasts and far above a round's few hundred milliseconds (printed): what a round costs
+    /// is measured, not asserted, so a loaded CI machine does not fail the test and a deadlock cannot pass it.
+    /// </summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task Revoke_by_id_sent_together_with_revoke_organization_both_answer_200_within_a_second_and_each_token_ends_once()
+    public async Task Revoke_by_id_sent_together_with_revoke_organization_both_answer_200_without_waiting_on_each_other_and_each_token_ends_once()
     {
         using var admin = fixture.CreateAdminClient();
         var slowest = TimeSpan.Zero;
