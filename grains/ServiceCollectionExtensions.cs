@@ -27,6 +27,8 @@ public static class ServiceCollectionExtensions
             .Bind(configuration.GetSection(SecretFailureLimitOptions.SectionName))
             .Validate(o => o.Validate() is null, "Invalid ZeroPath:FailureLimit settings.")
             .ValidateOnStart();
+        services.AddMetrics();
+        services.TryAddSingleton<TokenMetrics>();
         services.TryAddSingleton<TokenSecretHasher>();
         // Silos issue secrets, so the format needs a current key; missing keys stop the silo at start-up.
         services.TryAddSingleton(_ =>

@@ -1,12 +1,10 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
 
 namespace ZeroPath.ServiceDefaults;
 
@@ -18,28 +16,12 @@ public static class ServiceDefaultsExtensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
-        var telemetry = builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddMeter("Microsoft.Orleans")
-                .AddMeter(ZeroPathTelemetry.MeterName)
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation());
-
-        // Exported only where an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT); otherwise nothing leaves the
-        // process, and traces are not even recorded: a span per request and per grain call that nobody reads costs the
-        // hot path (measured: see docs/benchmarks.md).
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            telemetry
-                .WithTracing(tracing => tracing
-                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                    .AddSource(ZeroPathTelemetry.SourceName)
-                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsProbe(context.Request.Path))
-                    .AddHttpClientInstrumentation())
-                .UseOtlpExporter();
-        }
-
+        var settings = new StartupSettings(builder.Configuration);
+        var options = settings.Bind<TelemetryOptions>(TelemetryOptions.SectionName);
+        var scrapePort = builder.AddListener(settings, TelemetryOptions.PrometheusSection, "Listen", "Metrics", HttpProtocols.Http1);
+        settings.ThrowIfInvalid();
+        builder.Services.AddSingleton(new TelemetryEndpoints(scrapePort));
+        builder.AddZeroPathTelemetry(options, scrapePort is not null);
         builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -54,6 +36,7 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UsePrometheusScrapePort();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
@@ -76,7 +59,4 @@ public static class ServiceDefaultsExtensions
                 e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
         });
     }
-
-    private static bool IsProbe(PathString path) =>
-        path.StartsWithSegments("/healthz", StringComparison.Ordinal) || path.StartsWithSegments("/readyz", StringComparison.Ordinal);
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
+using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Caching;
@@ -43,13 +45,25 @@ public sealed class ValidationCache : IDisposable
     /// <summary>Pushed events received (ended tokens and permission changes): a grain answer that raced one is not kept.</summary>
     private long eventsReceived;
 
-    public ValidationCache(EdgeCacheOptions options, TimeProvider time)
+    private readonly Counter<long>? lookups;
+
+    /// <param name="options">Size, staleness and age bounds.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="meters">Where lookups by result and the entry count are reported; none in unit tests and benchmarks.</param>
+    public ValidationCache(EdgeCacheOptions options, TimeProvider time, IMeterFactory? meters = null)
     {
         entries = new BoundedLru<Guid, Entry>(options.MaxEntries);
         this.time = time;
         maxStaleness = (long)(options.MaxStaleness.TotalSeconds * time.TimestampFrequency);
         maxAge = (long)(options.MaxAge.TotalSeconds * time.TimestampFrequency);
         Enabled = options.Enabled;
+        if (meters is not null)
+        {
+            var meter = meters.Create(ZeroPathTelemetry.MeterName);
+            lookups = meter.CreateCounter<long>(
+                "zeropath.gateway.cache.lookups", "{lookup}", "Validation cache lookups by zeropath.cache.result: hit (decided here), miss (asked the cluster or the refusals), expired.");
+            meter.CreateObservableUpDownCounter("zeropath.gateway.cache.entries", () => entries.Count, "{token}", "Validations cached now.");
+        }
     }
 
     public bool Enabled { get; }
@@ -60,6 +74,18 @@ public sealed class ValidationCache : IDisposable
     public Snapshot Begin() => new(time.GetTimestamp(), Interlocked.Read(ref eventsReceived));
 
     public CacheLookup Lookup(Guid tokenId, ReadOnlySpan<char> secret, out AuthenticatedToken? identity)
+    {
+        var result = Find(tokenId, secret, out identity);
+        lookups?.Add(1, new KeyValuePair<string, object?>("zeropath.cache.result", result switch
+        {
+            CacheLookup.Hit => "hit",
+            CacheLookup.Expired => "expired",
+            _ => "miss",
+        }));
+        return result;
+    }
+
+    private CacheLookup Find(Guid tokenId, ReadOnlySpan<char> secret, out AuthenticatedToken? identity)
     {
         identity = null;
         if (!entries.TryGet(tokenId, out var entry))

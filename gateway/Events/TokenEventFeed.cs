@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using System.Diagnostics.Metrics;
 using ZeroPath.Gateway.Caching;
 using ZeroPath.Gateway.Proxy;
+using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Events;
@@ -18,8 +20,15 @@ public sealed partial class TokenEventFeed(
     InFlightRequests inFlight,
     EdgeCacheOptions options,
     TimeProvider time,
+    IMeterFactory meters,
     ILogger<TokenEventFeed> logger) : BackgroundService, ITokenEventObserver
 {
+    private readonly Counter<long> received = meters.Create(ZeroPathTelemetry.MeterName).CreateCounter<long>(
+        "zeropath.gateway.token_events", "{event}", "Token events pushed to this gateway, by zeropath.token_event.kind: ended, permissions.");
+
+    private readonly Counter<long> distrusted = meters.Create(ZeroPathTelemetry.MeterName).CreateCounter<long>(
+        "zeropath.gateway.cache.distrusts", "{event}", "Times this gateway distrusted its whole cache, by zeropath.cache.distrust_reason: gap (events missed) or new_stream (the hub moved).");
+
     /// <summary>How long events the hub reports as published may take to arrive before they count as lost.</summary>
     public static readonly TimeSpan ArrivalGrace = TimeSpan.FromMilliseconds(250);
 
@@ -42,6 +51,7 @@ public sealed partial class TokenEventFeed(
         cache.Forget(tokenIds);
         inFlight.AbortEnded(tokenIds);
         events.Received(position);
+        received.Add(1, new KeyValuePair<string, object?>("zeropath.token_event.kind", "ended"));
         foreach (var id in tokenIds)
         {
             TokenEnded?.Invoke(id);
@@ -56,6 +66,7 @@ public sealed partial class TokenEventFeed(
         cache.Forget(tokenIds);
         inFlight.AbortChangedPermissions(tokenIds, permissions);
         events.Received(position);
+        received.Add(1, new KeyValuePair<string, object?>("zeropath.token_event.kind", "permissions"));
         return Task.CompletedTask;
     }
 
@@ -115,6 +126,7 @@ public sealed partial class TokenEventFeed(
 
         if (check != StreamCheck.InSync)
         {
+            distrusted.Add(1, new KeyValuePair<string, object?>("zeropath.cache.distrust_reason", check == StreamCheck.NewStream ? "new_stream" : "gap"));
             cache.DistrustUntilNow();
             // Requests in flight were authorized by what the missed events may have ended.
             inFlight.RecheckSoon();

@@ -12,7 +12,8 @@ public sealed class AuditLogState
 }
 
 public sealed class AuditLogGrain(
-    [PersistentState("audit", GrainStorageNames.Tokens)] IPersistentState<AuditLogState> state) : Grain, IAuditLogGrain
+    [PersistentState("audit", GrainStorageNames.Tokens)] IPersistentState<AuditLogState> state,
+    TokenMetrics metrics) : Grain, IAuditLogGrain
 {
     /// <summary>Events per segment: ~300 bytes each keeps a segment far below a storage entity's 1 MiB.</summary>
     public const int SegmentSize = 500;
@@ -32,11 +33,21 @@ public sealed class AuditLogGrain(
             await Segment(group.Key).Write([.. group]);
         }
 
-        var count = Math.Max(state.State.Count, events.Max(e => e.Sequence) + 1);
-        if (count != state.State.Count)
+        var before = state.State.Count;
+        var count = Math.Max(before, events.Max(e => e.Sequence) + 1);
+        if (count != before)
         {
             state.State.Count = count;
             await state.WriteStateAsync();
+        }
+
+        // Counted once each: only events past the count stored before (a retry rewrites, and counts, nothing again).
+        foreach (var recorded in events)
+        {
+            if (recorded.Sequence >= before)
+            {
+                metrics.AuditRecorded(recorded.Action);
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using ZeroPath.Tokens;
@@ -10,7 +11,7 @@ namespace ZeroPath.Grains.Events;
 /// order they are sent; while one publication waits for acknowledgements, subscriptions and other publications go on.
 /// </summary>
 [Reentrant]
-public sealed partial class TokenEventHubGrain(ILogger<TokenEventHubGrain> logger) : Grain, ITokenEventHubGrain
+public sealed partial class TokenEventHubGrain(TokenMetrics metrics, ILogger<TokenEventHubGrain> logger) : Grain, ITokenEventHubGrain
 {
     /// <summary>A gateway that has not re-subscribed for this long is dropped; gateways re-subscribe every second.</summary>
     public static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromSeconds(90);
@@ -51,12 +52,12 @@ public sealed partial class TokenEventHubGrain(ILogger<TokenEventHubGrain> logge
     }
 
     public Task PublishEnded(ImmutableArray<Guid> tokenIds) =>
-        tokenIds.IsEmpty ? Task.CompletedTask : PublishAsync((o, position) => o.TokensEnded(position, tokenIds));
+        tokenIds.IsEmpty ? Task.CompletedTask : PublishAsync("ended", (o, position) => o.TokensEnded(position, tokenIds));
 
     public Task PublishPermissions(ImmutableArray<Guid> tokenIds, ImmutableArray<string> permissions) =>
-        tokenIds.IsEmpty ? Task.CompletedTask : PublishAsync((o, position) => o.PermissionsChanged(position, tokenIds, permissions));
+        tokenIds.IsEmpty ? Task.CompletedTask : PublishAsync("permissions", (o, position) => o.PermissionsChanged(position, tokenIds, permissions));
 
-    private async Task PublishAsync(Func<ITokenEventObserver, TokenEventPosition, Task> send)
+    private async Task PublishAsync(string kind, Func<ITokenEventObserver, TokenEventPosition, Task> send)
     {
         // Numbered and addressed in this turn, before any await.
         var position = new TokenEventPosition(stream, ++published);
@@ -71,7 +72,8 @@ public sealed partial class TokenEventHubGrain(ILogger<TokenEventHubGrain> logge
 
         var sentAt = Clock.GetUtcNow();
         var targets = subscribers.Keys.ToList();
-        var deliveries = targets.Select(o => send(o, position).WaitAsync(AcknowledgeWithin, Clock)).ToList();
+        var started = Stopwatch.GetTimestamp();
+        var deliveries = targets.Select(o => DeliverAsync(send(o, position), kind, started)).ToList();
         try
         {
             await Task.WhenAll(deliveries);
@@ -88,6 +90,21 @@ public sealed partial class TokenEventHubGrain(ILogger<TokenEventHubGrain> logge
                     LogDeliveryFailed(logger, position.Sequence, deliveries[i].Exception?.InnerException?.GetType().Name ?? "Canceled");
                 }
             }
+        }
+    }
+
+    /// <summary>One gateway's acknowledgement, bounded, its time from publishing reported either way.</summary>
+    private async Task DeliverAsync(Task delivery, string kind, long started)
+    {
+        try
+        {
+            await delivery.WaitAsync(AcknowledgeWithin, Clock);
+            metrics.EventDelivered(kind, Stopwatch.GetElapsedTime(started), acknowledged: true);
+        }
+        catch (Exception)
+        {
+            metrics.EventDelivered(kind, Stopwatch.GetElapsedTime(started), acknowledged: false);
+            throw;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -47,7 +48,11 @@ public sealed class TokenSecretHasher : IDisposable
     /// <summary>How a hash made now starts, up to its salt: a stored hash that starts so needs no upgrade.</summary>
     private readonly string currentPrefix;
 
-    public TokenSecretHasher(IOptions<TokenHashingOptions> options)
+    private readonly TokenMetrics? metrics;
+
+    /// <param name="options">Cost, pepper keys and bounds.</param>
+    /// <param name="metrics">Where durations, rejections and the current load are reported; none in unit tests and benchmarks.</param>
+    public TokenSecretHasher(IOptions<TokenHashingOptions> options, TokenMetrics? metrics = null)
     {
         this.options = options.Value;
         if (this.options.Pepper.Validate() is { } problem)
@@ -65,11 +70,17 @@ public sealed class TokenSecretHasher : IDisposable
             QueueLimit = this.options.MaxQueuedOperations,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
+        this.metrics = metrics;
+        metrics?.ObserveArgon2(() =>
+        {
+            var statistics = limiter.GetStatistics();
+            return statistics is null ? (0, 0) : (this.options.MaxConcurrentOperations - statistics.CurrentAvailablePermits, statistics.CurrentQueuedCount);
+        });
     }
 
     /// <summary>The stored form (see the class summary) made with the current cost and pepper key, or null when Busy.</summary>
     public Task<string?> HashAsync(string secret, CancellationToken cancellationToken = default) =>
-        Bounded(() => Hash(secret), null, cancellationToken);
+        Bounded(() => Hash(secret), null, "hash", cancellationToken);
 
     /// <summary>
     /// Runs Argon2 work when a slot is free, or answers <paramref name="busy"/> when the queue is full. The slot is asked
@@ -77,8 +88,9 @@ public sealed class TokenSecretHasher : IDisposable
     /// pool, never on the caller's scheduler: a grain's single-threaded turn queue can neither hold a slot past the end of
     /// its hash nor delay the next hash from starting.
     /// </summary>
-    private Task<T> Bounded<T>(Func<T> work, T busy, CancellationToken cancellationToken)
+    private Task<T> Bounded<T>(Func<T> work, T busy, string operation, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var acquiring = limiter.AcquireAsync(1, cancellationToken);
         return Task.Run(
             async () =>
@@ -86,12 +98,15 @@ public sealed class TokenSecretHasher : IDisposable
                 using var lease = await acquiring.ConfigureAwait(false);
                 if (!lease.IsAcquired)
                 {
+                    metrics?.Argon2Rejected(operation);
                     return busy;
                 }
 
                 // Every caller gave up while it waited: nothing to check.
                 cancellationToken.ThrowIfCancellationRequested();
-                return work();
+                var result = work();
+                metrics?.Argon2Done(operation, started);
+                return result;
             },
             CancellationToken.None);
     }
@@ -109,11 +124,14 @@ public sealed class TokenSecretHasher : IDisposable
             return Task.FromResult<string?>(null);
         }
 
+        var started = Stopwatch.GetTimestamp();
         return Task.Run(() =>
         {
             using (lease)
             {
-                return (string?)Hash(secret);
+                var hash = (string?)Hash(secret);
+                metrics?.Argon2Done("hash", started);
+                return hash;
             }
         });
     }
@@ -121,7 +139,7 @@ public sealed class TokenSecretHasher : IDisposable
     public Task<SecretCheck> VerifyAsync(string storedHash, string secret, CancellationToken cancellationToken = default) =>
         // A hash whose key is gone fails closed before taking any Argon2 capacity.
         TryGetPepper(storedHash, out _, out _, out _)
-            ? Bounded(() => Check(storedHash, secret), SecretCheck.Busy, cancellationToken)
+            ? Bounded(() => Check(storedHash, secret), SecretCheck.Busy, "verify", cancellationToken)
             : Task.FromResult(SecretCheck.PepperKeyMissing);
 
     /// <summary>

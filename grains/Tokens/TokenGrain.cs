@@ -15,6 +15,7 @@ public sealed partial class TokenGrain(
     IOptions<SecretFailureLimitOptions> failureLimit,
     RevocationMarksCache revocations,
     TimeProvider time,
+    TokenMetrics metrics,
     ILogger<TokenGrain> logger) : Grain, ITokenGrain
 {
     /// <summary>After a hash upgrade found Argon2 busy or failed to store, the next attempt waits at least this long.</summary>
@@ -52,6 +53,13 @@ public sealed partial class TokenGrain(
     private (string From, string To)? pendingUpgrade;
 
     public async Task<TokenValidation> Validate(string secret, CancellationToken cancellationToken)
+    {
+        var validation = await ValidateSecretAsync(secret, cancellationToken);
+        metrics.Validated(validation.Outcome);
+        return validation;
+    }
+
+    private async Task<TokenValidation> ValidateSecretAsync(string secret, CancellationToken cancellationToken)
     {
         if (!state.RecordExists)
         {

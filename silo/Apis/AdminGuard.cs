@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using ZeroPath.Grains;
 using ZeroPath.ServiceDefaults;
 
 namespace ZeroPath.Silo.Apis;
@@ -10,7 +11,7 @@ namespace ZeroPath.Silo.Apis;
 /// not have) becomes problem+json, so every refusal under <c>/admin</c> has a stable <c>code</c>.
 /// </summary>
 internal sealed partial class AdminGuard(
-    RequestDelegate next, AdminKeys keys, FailedAuthenticationLimiter limiter, FailedAuthenticationOptions limits, ILogger<AdminGuard> logger)
+    RequestDelegate next, AdminKeys keys, FailedAuthenticationLimiter limiter, FailedAuthenticationOptions limits, TokenMetrics metrics, ILogger<AdminGuard> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -35,6 +36,7 @@ internal sealed partial class AdminGuard(
         var address = context.Connection.RemoteIpAddress;
         if (limiter.IsLocked(address, out var retryAfter))
         {
+            metrics.LimiterRefused("admin");
             await Problems.Result(
                 StatusCodes.Status429TooManyRequests,
                 AdminProblems.TooManyFailedAuthentications,

@@ -1,3 +1,4 @@
+using ZeroPath.Grains;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
 
@@ -49,7 +50,7 @@ internal static class RevocationApi
             : TokenNotFound(id);
     }
 
-    private static async Task<IResult> RevokeToken(string tokenId, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<IResult> RevokeToken(string tokenId, HttpRequest request, IGrainFactory grains, TokenMetrics metrics, CancellationToken cancellationToken)
     {
         if (RouteIds.CheckToken(tokenId, out var id) is { } badId)
         {
@@ -62,12 +63,16 @@ internal static class RevocationApi
             return problem;
         }
 
-        return await grains.RevokeTokenAsync(id, reason!) is { } details
-            ? TypedResults.Ok(TokenDetailsResponse.From(details))
-            : TokenNotFound(id);
+        if (await grains.RevokeTokenAsync(id, reason!) is not { } details)
+        {
+            return TokenNotFound(id);
+        }
+
+        metrics.Revoked("token");
+        return TypedResults.Ok(TokenDetailsResponse.From(details));
     }
 
-    private static async Task<IResult> RevokeMemberTokens(string orgId, string userId, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<IResult> RevokeMemberTokens(string orgId, string userId, HttpRequest request, IGrainFactory grains, TokenMetrics metrics, CancellationToken cancellationToken)
     {
         if ((RouteIds.CheckOrganization(orgId) ?? RouteIds.CheckUser(userId)) is { } badId)
         {
@@ -80,12 +85,16 @@ internal static class RevocationApi
             return problem;
         }
 
-        return await grains.GetGrain<IOrganizationGrain>(orgId).RevokeMemberTokens(userId, reason!) is { } revoked
-            ? TypedResults.Ok(new RevocationResponse(orgId, userId, revoked, reason!))
-            : Problems.NotFound("member_not_found", $"User '{userId}' is not a member of organization '{orgId}'.");
+        if (await grains.GetGrain<IOrganizationGrain>(orgId).RevokeMemberTokens(userId, reason!) is not { } revoked)
+        {
+            return Problems.NotFound("member_not_found", $"User '{userId}' is not a member of organization '{orgId}'.");
+        }
+
+        metrics.Revoked("member");
+        return TypedResults.Ok(new RevocationResponse(orgId, userId, revoked, reason!));
     }
 
-    private static async Task<IResult> RevokeOrganization(string orgId, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<IResult> RevokeOrganization(string orgId, HttpRequest request, IGrainFactory grains, TokenMetrics metrics, CancellationToken cancellationToken)
     {
         if (RouteIds.CheckOrganization(orgId) is { } badId)
         {
@@ -99,6 +108,7 @@ internal static class RevocationApi
         }
 
         var revoked = await grains.GetGrain<IOrganizationGrain>(orgId).RevokeAll(reason!);
+        metrics.Revoked("organization");
         return TypedResults.Ok(new RevocationResponse(orgId, null, revoked, reason!));
     }
 

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.Metrics;
 using System.Reflection;
 using System.Text;
 using ZeroPath.Tokens;
@@ -24,7 +25,9 @@ public static class SecretSearch
     /// <summary>
     /// Walks every instance field of <paramref name="root"/>, recursively (arrays, collections' internals, boxed structs,
     /// delegates' targets), each object once, and returns where a string, a char[] or a byte[] (ASCII or UTF-16) holds a
-    /// needle. Clocks are not walked: they are shared with the rest of the process, not part of what is searched.
+    /// needle. Clocks and metric instruments are not walked: they are shared with the rest of the process (an instrument
+    /// reaches every listener of its meter), not part of what is searched; what an instrument records is searched where
+    /// it is exported (docs/security.md, the telemetry redaction test).
     /// </summary>
     public static IReadOnlyList<string> FindInGraph(object root, IReadOnlyList<string> needles)
     {
@@ -66,7 +69,7 @@ public static class SecretSearch
                     }
 
                     continue;
-                case TimeProvider or MemberInfo or Pointer:
+                case TimeProvider or MemberInfo or Pointer or Instrument or Meter:
                     continue;
                 case Array array:
                     if (IsLeaf(array.GetType().GetElementType()!))
