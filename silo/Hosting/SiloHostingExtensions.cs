@@ -1,3 +1,4 @@
+using System.Net;
 using Orleans.Configuration;
 using ZeroPath.Grains;
 using ZeroPath.ServiceDefaults;
@@ -22,22 +23,46 @@ public static class SiloHostingExtensions
         cluster.Validate(settings);
         host.Validate(settings);
         storage.Validate(settings);
+        var kubernetes = settings.Bind<KubernetesHostingSettings>(KubernetesHostingSettings.SectionName);
+        var pod = kubernetes.Validate(settings, host, cluster);
         var tls = settings.Bind<ClusterTlsOptions>(ClusterTlsOptions.SectionName).Load(settings, ClusterRole.Silo);
         settings.ThrowIfInvalid();
 
         builder.UseOrleans(silo =>
         {
+            if (pod is not null)
+            {
+                // First, so our Configure calls below run after its own: they set the same, checked values (the pod's
+                // name and IP, our cluster ids), and our explicit endpoints keep its PostConfigure from changing them.
+                silo.UseKubernetesHosting(options => options.Configure(o =>
+                {
+                    o.DeleteDefunctSiloPods = kubernetes.DeleteDefunctPods;
+                    o.MaxAgents = kubernetes.MaxAgents;
+                }));
+            }
+
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;
                 o.ServiceId = cluster.ServiceId;
             });
-            if (host.SiloName.Length > 0)
+            var siloName = pod?.Name ?? host.SiloName;
+            if (siloName.Length > 0)
             {
-                silo.Configure<SiloOptions>(o => o.SiloName = host.SiloName);
+                silo.Configure<SiloOptions>(o => o.SiloName = siloName);
             }
 
-            silo.ConfigureEndpoints(host.Address, host.SiloPort, host.GatewayPort, host.ListenOnAnyHostAddress);
+            var address = pod?.Address ?? host.Address;
+            silo.ConfigureEndpoints(address, host.SiloPort, host.GatewayPort, host.ListenOnAnyHostAddress);
+            if (pod is not null && !host.ListenOnAnyHostAddress)
+            {
+                // The hosting would listen on every interface; ListenOnAnyHostAddress=false keeps to the pod IP.
+                silo.Configure<EndpointOptions>(o =>
+                {
+                    o.SiloListeningEndpoint = new IPEndPoint(address, host.SiloPort);
+                    o.GatewayListeningEndpoint = new IPEndPoint(address, host.GatewayPort);
+                });
+            }
             // Mutual TLS: silos need a silo certificate of the cluster CA, clients on the gateway port a gateway one.
             silo.Configure<SiloConnectionOptions>(tls!.ApplyTo);
             silo.UseRedisClustering(o => o.ConfigurationOptions = cluster.RedisConfiguration());

@@ -184,9 +184,18 @@ public class HelmChartTests
     [Theory]
     [InlineData(false, new[] { "get", "list", "watch", "patch" })]
     [InlineData(true, new[] { "get", "list", "watch", "patch", "delete" })]
-    public void Silo_rbac_grants_pod_verbs_and_delete_only_for_defunct_pod_deletion(bool deleteDefunctPods, string[] verbs)
+    public void Silo_kubernetes_hosting_is_on_with_pod_verbs_and_delete_only_for_defunct_pod_deletion(bool deleteDefunctPods, string[] verbs)
     {
         var objects = Render(["--set", $"silo.kubernetesHosting.deleteDefunctPods={(deleteDefunctPods ? "true" : "false")}"]);
+        var pod = Workload(objects, "silo")["spec"]!["template"]!["spec"]!;
+        var env = Env(pod["containers"]![0]!);
+        Assert.Equal("true", Text(env["ZeroPath__Silo__Kubernetes__Enabled"]!["value"]));
+        Assert.Equal(deleteDefunctPods ? "true" : "false", Text(env["ZeroPath__Silo__Kubernetes__DeleteDefunctPods"]!["value"]));
+        Assert.Equal("2", Text(env["ZeroPath__Silo__Kubernetes__MaxAgents"]!["value"]));
+        // The hosting applies these over our ids: the chart passes the same values under both names.
+        Assert.Equal(Text(env["ZeroPath__Cluster__ServiceId"]!["value"]), Text(env["ORLEANS_SERVICE_ID"]!["value"]));
+        Assert.Equal(Text(env["ZeroPath__Cluster__ClusterId"]!["value"]), Text(env["ORLEANS_CLUSTER_ID"]!["value"]));
+        Assert.Equal("true", Text(pod["automountServiceAccountToken"]));
         var role = Assert.Single(objects, o => Text(o["kind"]) == "Role");
         var rule = Assert.Single(Array(role["rules"]));
         Assert.Equal(["pods"], Array(rule["resources"]).Select(Text));
@@ -194,6 +203,18 @@ public class HelmChartTests
         var binding = Assert.Single(objects, o => Text(o["kind"]) == "RoleBinding");
         Assert.Equal(Text(Workload(objects, "silo")["spec"]!["template"]!["spec"]!["serviceAccountName"]), Text(binding["subjects"]![0]!["name"]));
         Assert.Equal("false", Text(Workload(objects, "gateway")["spec"]!["template"]!["spec"]!["automountServiceAccountToken"]));
+    }
+
+    [Fact]
+    public void Silo_kubernetes_hosting_switched_off_renders_no_role_and_mounts_no_token()
+    {
+        var objects = Render(["--set", "silo.kubernetesHosting.enabled=false", "--set", "silo.kubernetesHosting.deleteDefunctPods=true"]);
+        Assert.DoesNotContain(objects, o => Text(o["kind"]) is "Role" or "RoleBinding");
+        var pod = Workload(objects, "silo")["spec"]!["template"]!["spec"]!;
+        var env = Env(pod["containers"]![0]!);
+        Assert.Equal("false", Text(env["ZeroPath__Silo__Kubernetes__Enabled"]!["value"]));
+        Assert.False(env.ContainsKey("ZeroPath__Silo__Kubernetes__DeleteDefunctPods"));
+        Assert.Equal("false", Text(pod["automountServiceAccountToken"]));
     }
 
     [Fact]
