@@ -22,10 +22,11 @@ public static class TelemetryExtensions
     public const string ScrapePath = "/metrics";
 
     /// <summary>
-    /// Orleans' activity sources that belong to a request: grain calls of application grains and grain storage. Its
-    /// runtime source (membership probes, directory calls) is left out: it starts a trace per probe, unrelated to any request.
+    /// Orleans' activity sources that belong to a request: grain calls of application grains, the activation a call
+    /// causes (without it, the state read of a new activation starts a trace of its own) and grain storage. Its runtime
+    /// source (membership probes, directory calls) is left out: it starts a trace per probe, unrelated to any request.
     /// </summary>
-    public static readonly string[] OrleansSources = ["Microsoft.Orleans.Application", "Microsoft.Orleans.Storage"];
+    public static readonly string[] OrleansSources = ["Microsoft.Orleans.Application", "Microsoft.Orleans.Lifecycle", "Microsoft.Orleans.Storage"];
 
     /// <summary>YARP's source: one <c>proxy.forwarder</c> span per proxied request.</summary>
     public const string YarpSource = "Yarp.ReverseProxy";

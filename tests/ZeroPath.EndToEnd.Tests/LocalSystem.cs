@@ -23,6 +23,9 @@ public sealed class LocalSystem(string redis, IReadOnlyDictionary<string, string
     public string RedisPassword { get; init; } = "";
     public int UpstreamPort { get; } = FreeTcpPort.Next();
 
+    /// <summary>Extra environment for every silo and gateway (e.g. the OTEL_* variables of the telemetry tests).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
     /// <summary>Extra settings for every silo (e.g. cheap Argon2 for tests that issue many tokens).</summary>
     public Dictionary<string, string> SiloSettings { get; } = new(
         TestSettings.SecretFormat.Concat(TestSettings.CallKey).Concat(TestCertificates.Settings(ClusterRole.Silo)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
@@ -64,36 +67,44 @@ public sealed class LocalSystem(string redis, IReadOnlyDictionary<string, string
             settings[key] = value!;
         }
 
-        return ProductProcess.Start("silo", "ZeroPath.Silo", ports.Admin, settings, WithRedisPassword(new() { ["ZP_ADMIN_KEY"] = AdminKey }));
+        return ProductProcess.Start("silo", "ZeroPath.Silo", ports.Admin, settings, ProcessEnvironment(new() { ["ZP_ADMIN_KEY"] = AdminKey }));
     }
 
-    public ProductProcess StartGateway(int index = 0)
+    /// <param name="index">Gateway <c>i</c> keeps its port across restarts.</param>
+    /// <param name="settings">Extra settings for this gateway only.</param>
+    public ProductProcess StartGateway(int index = 0, IReadOnlyDictionary<string, string>? settings = null)
     {
         if (!gatewayPorts.TryGetValue(index, out var port))
         {
             port = gatewayPorts[index] = FreeTcpPort.Next();
         }
 
-        return ProductProcess.Start(
-            "gateway",
-            "ZeroPath.Gateway",
-            port,
-            new Dictionary<string, string>(TestSettings.SecretFormat.Concat(TestCertificates.Settings(ClusterRole.Gateway)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
-            {
-                ["ZeroPath:Cluster:ClusterId"] = ClusterId,
-                ["ZeroPath:Cluster:Redis"] = Redis,
-                ["ZeroPath:Upstreams:V1"] = $"http://127.0.0.1:{UpstreamPort}",
-                ["ZeroPath:Upstreams:V2"] = $"http://127.0.0.1:{UpstreamPort}",
-                ["Logging:LogLevel:ZeroPath"] = "Trace",
-            },
-            WithRedisPassword([]));
+        var all = new Dictionary<string, string>(TestSettings.SecretFormat.Concat(TestCertificates.Settings(ClusterRole.Gateway)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
+        {
+            ["ZeroPath:Cluster:ClusterId"] = ClusterId,
+            ["ZeroPath:Cluster:Redis"] = Redis,
+            ["ZeroPath:Upstreams:V1"] = $"http://127.0.0.1:{UpstreamPort}",
+            ["ZeroPath:Upstreams:V2"] = $"http://127.0.0.1:{UpstreamPort}",
+            ["Logging:LogLevel:ZeroPath"] = "Trace",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        return ProductProcess.Start("gateway", "ZeroPath.Gateway", port, all, ProcessEnvironment([]));
     }
 
     public ProductProcess StartUpstream() =>
         ProductProcess.Start("tools/demo-upstream", "ZeroPath.DemoUpstream", UpstreamPort, new Dictionary<string, string>());
 
-    private Dictionary<string, string> WithRedisPassword(Dictionary<string, string> environment)
+    private Dictionary<string, string> ProcessEnvironment(Dictionary<string, string> environment)
     {
+        foreach (var (key, value) in Environment)
+        {
+            environment[key] = value;
+        }
+
         if (RedisPassword.Length > 0)
         {
             environment["ZeroPath__Cluster__RedisPassword"] = RedisPassword;
