@@ -31,6 +31,9 @@ public sealed class LocalSystem(string redis, IReadOnlyDictionary<string, string
         ["Logging:LogLevel:ZeroPath"] = "Trace",
     };
 
+    /// <summary>Extra settings for every gateway (e.g. a Prometheus scrape listener).</summary>
+    public Dictionary<string, string> GatewaySettings { get; } = [];
+
     /// <summary>A system on the shared test Redis, grain state and reminders in it too.</summary>
     public static async Task<LocalSystem> CreateAsync() => new(await TestServers.RedisAsync());
 
@@ -74,19 +77,20 @@ public sealed class LocalSystem(string redis, IReadOnlyDictionary<string, string
             port = gatewayPorts[index] = FreeTcpPort.Next();
         }
 
-        return ProductProcess.Start(
-            "gateway",
-            "ZeroPath.Gateway",
-            port,
-            new Dictionary<string, string>(TestSettings.SecretFormat.Concat(TestCertificates.Settings(ClusterRole.Gateway)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
-            {
-                ["ZeroPath:Cluster:ClusterId"] = ClusterId,
-                ["ZeroPath:Cluster:Redis"] = Redis,
-                ["ZeroPath:Upstreams:V1"] = $"http://127.0.0.1:{UpstreamPort}",
-                ["ZeroPath:Upstreams:V2"] = $"http://127.0.0.1:{UpstreamPort}",
-                ["Logging:LogLevel:ZeroPath"] = "Trace",
-            },
-            WithRedisPassword([]));
+        var settings = new Dictionary<string, string>(TestSettings.SecretFormat.Concat(TestCertificates.Settings(ClusterRole.Gateway)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
+        {
+            ["ZeroPath:Cluster:ClusterId"] = ClusterId,
+            ["ZeroPath:Cluster:Redis"] = Redis,
+            ["ZeroPath:Upstreams:V1"] = $"http://127.0.0.1:{UpstreamPort}",
+            ["ZeroPath:Upstreams:V2"] = $"http://127.0.0.1:{UpstreamPort}",
+            ["Logging:LogLevel:ZeroPath"] = "Trace",
+        };
+        foreach (var (key, value) in GatewaySettings)
+        {
+            settings[key] = value;
+        }
+
+        return ProductProcess.Start("gateway", "ZeroPath.Gateway", port, settings, WithRedisPassword([]));
     }
 
     public ProductProcess StartUpstream() =>
