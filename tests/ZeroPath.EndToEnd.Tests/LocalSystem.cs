@@ -34,6 +34,9 @@ public sealed class LocalSystem(string redis, IReadOnlyDictionary<string, string
         ["Logging:LogLevel:ZeroPath"] = "Trace",
     };
 
+    /// <summary>Extra settings for every gateway (e.g. a Prometheus scrape listener).</summary>
+    public Dictionary<string, string> GatewaySettings { get; } = [];
+
     /// <summary>A system on the shared test Redis, grain state and reminders in it too.</summary>
     public static async Task<LocalSystem> CreateAsync() => new(await TestServers.RedisAsync());
 
@@ -70,16 +73,14 @@ public sealed class LocalSystem(string redis, IReadOnlyDictionary<string, string
         return ProductProcess.Start("silo", "ZeroPath.Silo", ports.Admin, settings, ProcessEnvironment(new() { ["ZP_ADMIN_KEY"] = AdminKey }));
     }
 
-    /// <param name="index">Gateway <c>i</c> keeps its port across restarts.</param>
-    /// <param name="settings">Extra settings for this gateway only.</param>
-    public ProductProcess StartGateway(int index = 0, IReadOnlyDictionary<string, string>? settings = null)
+    public ProductProcess StartGateway(int index = 0)
     {
         if (!gatewayPorts.TryGetValue(index, out var port))
         {
             port = gatewayPorts[index] = FreeTcpPort.Next();
         }
 
-        var all = new Dictionary<string, string>(TestSettings.SecretFormat.Concat(TestCertificates.Settings(ClusterRole.Gateway)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
+        var settings = new Dictionary<string, string>(TestSettings.SecretFormat.Concat(TestCertificates.Settings(ClusterRole.Gateway)).Select(s => KeyValuePair.Create(s.Key, s.Value!)))
         {
             ["ZeroPath:Cluster:ClusterId"] = ClusterId,
             ["ZeroPath:Cluster:Redis"] = Redis,
@@ -87,12 +88,12 @@ public sealed class LocalSystem(string redis, IReadOnlyDictionary<string, string
             ["ZeroPath:Upstreams:V2"] = $"http://127.0.0.1:{UpstreamPort}",
             ["Logging:LogLevel:ZeroPath"] = "Trace",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in GatewaySettings)
         {
-            all[key] = value;
+            settings[key] = value;
         }
 
-        return ProductProcess.Start("gateway", "ZeroPath.Gateway", port, all, ProcessEnvironment([]));
+        return ProductProcess.Start("gateway", "ZeroPath.Gateway", port, settings, ProcessEnvironment([]));
     }
 
     public ProductProcess StartUpstream() =>

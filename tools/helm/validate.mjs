@@ -1,5 +1,6 @@
 // Validates Kubernetes manifests (multi-document YAML on stdin, as `helm template` prints them) against the API schemas
-// kubernetes-models carries (Kubernetes 1.34; cert-manager.io/v1 from @kubernetes-models/cert-manager).
+// kubernetes-models carries (Kubernetes 1.34; cert-manager.io/v1 from @kubernetes-models/cert-manager,
+// monitoring.coreos.com/v1 from @kubernetes-models/prometheus-operator).
 // Prints one line per object and exits 1 when any object is invalid or of an unknown apiVersion/kind.
 import { parseAllDocuments } from "yaml";
 
@@ -12,8 +13,9 @@ const input = await new Promise((resolve) => {
 
 async function model(apiVersion, kind) {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
-  const module = group === "cert-manager.io"
-    ? `@kubernetes-models/cert-manager/${group}/${version}/${kind}`
+  const crds = { "cert-manager.io": "cert-manager", "monitoring.coreos.com": "prometheus-operator" };
+  const module = crds[group]
+    ? `@kubernetes-models/${crds[group]}/${group}/${version}/${kind}`
     : `kubernetes-models/${group ? `${group}/` : ""}${version}/${kind}`;
   return (await import(module))[kind];
 }

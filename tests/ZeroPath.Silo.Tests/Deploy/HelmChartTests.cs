@@ -35,7 +35,7 @@ public class HelmChartTests
         Assert.True(code == 0, output);
         var (valid, report) = Validate(output);
         Assert.True(valid, report);
-        Assert.Contains(values == "production" ? "15 objects, 0 invalid" : "11 objects, 0 invalid", report, StringComparison.Ordinal);
+        Assert.Contains(values == "production" ? "18 objects, 0 invalid" : "13 objects, 0 invalid", report, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -62,6 +62,7 @@ public class HelmChartTests
             "PodDisruptionBudget/zp-zeropath-orleans-gateway", "PodDisruptionBudget/zp-zeropath-orleans-silo",
             "Role/zp-zeropath-orleans-silo", "RoleBinding/zp-zeropath-orleans-silo",
             "Service/zp-zeropath-orleans-admin", "Service/zp-zeropath-orleans-gateway",
+            "Service/zp-zeropath-orleans-gateway-metrics", "Service/zp-zeropath-orleans-silo-metrics",
             "ServiceAccount/zp-zeropath-orleans",
         ];
         Assert.Equal(expected, kinds);
@@ -113,7 +114,7 @@ public class HelmChartTests
     {
         var objects = Render(Extra(values));
         Assert.DoesNotContain(objects, o => Text(o["kind"]) is "Secret" or "ConfigMap");
-        string[] secretSettings = ["CallKey", "Password", "__Keys__", "ZP_ADMIN_KEY", "ConnectionString"];
+        string[] secretSettings = ["CallKey", "Password", "__Keys__", "ZP_ADMIN_KEY", "ConnectionString", "HEADERS"];
         var secretVariables = 0;
         foreach (var workload in objects.Where(o => Text(o["kind"]) == "Deployment"))
         {
@@ -222,13 +223,135 @@ public class HelmChartTests
     {
         var policy = Assert.Single(Render(Production), o => Text(o["kind"]) == "NetworkPolicy" && Text(o["metadata"]!["name"]).EndsWith("-silo", StringComparison.Ordinal));
         var rules = Array(policy["spec"]!["ingress"]).ToDictionary(r => Text(r["ports"]![0]!["port"]));
-        Assert.Equal(["11111", "30000", "8081"], rules.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["11111", "30000", "8081", "9464"], rules.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("silo", Text(Assert.Single(Array(rules["11111"]["from"]))["podSelector"]!["matchLabels"]!["app.kubernetes.io/component"]));
         Assert.Equal("gateway", Text(Assert.Single(Array(rules["30000"]["from"]))["podSelector"]!["matchLabels"]!["app.kubernetes.io/component"]));
         var admin = Array(rules["8081"]["from"]).ToList();
         Assert.Equal(2, admin.Count);
         Assert.Empty(admin[0]["podSelector"]!.AsObject());
         Assert.Equal("ops", Text(admin[1]["namespaceSelector"]!["matchLabels"]!["kubernetes.io/metadata.name"]));
+    }
+
+    [Fact]
+    public void Metrics_are_served_on_their_own_port_of_both_workloads_and_announced_to_prometheus()
+    {
+        var objects = Render([]);
+        foreach (var component in new[] { "silo", "gateway" })
+        {
+            var pod = Workload(objects, component)["spec"]!["template"]!;
+            var container = pod["spec"]!["containers"]![0]!;
+            Assert.Contains(Array(container["ports"]), p => Text(p["name"]) == "metrics" && Text(p["containerPort"]) == "9464");
+            var env = Env(container);
+            Assert.Equal("http://0.0.0.0:9464", Text(env["ZeroPath__Telemetry__Prometheus__Listen"]!["value"]));
+            Assert.DoesNotContain(env.Keys, k => k.StartsWith("OTEL_", StringComparison.Ordinal));
+            var annotations = pod["metadata"]!["annotations"]!;
+            Assert.Equal("true", Text(annotations["prometheus.io/scrape"]));
+            Assert.Equal("9464", Text(annotations["prometheus.io/port"]));
+            Assert.Equal("/metrics", Text(annotations["prometheus.io/path"]));
+
+            // A headless Service per component carries the port; the gateway's public Service does not.
+            var service = Assert.Single(objects, o => Text(o["kind"]) == "Service" && Text(o["metadata"]!["name"]) == $"zp-zeropath-orleans-{component}-metrics");
+            Assert.Equal("None", Text(service["spec"]!["clusterIP"]));
+            Assert.Equal(component, Text(service["spec"]!["selector"]!["app.kubernetes.io/component"]));
+            var port = Assert.Single(Array(service["spec"]!["ports"]));
+            Assert.Equal(("metrics", "9464", "metrics"), (Text(port["name"]), Text(port["port"]), Text(port["targetPort"])));
+
+            // NetworkPolicy: the metrics port from this namespace only, by default.
+            var policy = Assert.Single(objects, o => Text(o["kind"]) == "NetworkPolicy" && Text(o["metadata"]!["name"]).EndsWith($"-{component}", StringComparison.Ordinal));
+            var rule = Assert.Single(Array(policy["spec"]!["ingress"]), r => Text(r["ports"]![0]!["port"]) == "9464");
+            Assert.Empty(Assert.Single(Array(rule["from"]))["podSelector"]!.AsObject());
+        }
+
+        var gateway = Assert.Single(objects, o => Text(o["kind"]) == "Service" && Text(o["metadata"]!["name"]) == "zp-zeropath-orleans-gateway");
+        Assert.DoesNotContain(Array(gateway["spec"]!["ports"]), p => Text(p["name"]) == "metrics");
+        Assert.DoesNotContain(objects, o => Text(o["kind"]) == "ServiceMonitor");
+    }
+
+    [Fact]
+    public void Metrics_switched_off_render_no_port_listener_annotation_service_or_rule()
+    {
+        var objects = Render(["--set", "metrics.prometheus.enabled=false", "--set", "metrics.serviceMonitor.enabled=true", "--set", "silo.podAnnotations.team=tokens"]);
+        foreach (var component in new[] { "silo", "gateway" })
+        {
+            var pod = Workload(objects, component)["spec"]!["template"]!;
+            var container = pod["spec"]!["containers"]![0]!;
+            Assert.DoesNotContain(Array(container["ports"]), p => Text(p["name"]) == "metrics");
+            Assert.False(Env(container).ContainsKey("ZeroPath__Telemetry__Prometheus__Listen"));
+            Assert.Null(pod["metadata"]!["annotations"]?["prometheus.io/scrape"]);
+        }
+
+        Assert.Equal("tokens", Text(Workload(objects, "silo")["spec"]!["template"]!["metadata"]!["annotations"]!["team"]));
+        Assert.DoesNotContain(objects, o => Text(o["kind"]) == "ServiceMonitor" || Text(o["metadata"]!["name"]).EndsWith("-metrics", StringComparison.Ordinal));
+        Assert.DoesNotContain(
+            objects.Where(o => Text(o["kind"]) == "NetworkPolicy").SelectMany(o => Array(o["spec"]!["ingress"])),
+            r => Text(r["ports"]![0]!["port"]) == "9464");
+    }
+
+    [Fact]
+    public void The_service_monitor_scrapes_both_metrics_services_with_the_chosen_labels_and_interval()
+    {
+        var objects = Render([
+            "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.interval=15s",
+            "--set", "metrics.serviceMonitor.labels.release=kube-prometheus-stack", "--set", "metrics.prometheus.port=9100",
+            "--set", "metrics.allowedNamespaces={monitoring}", "--set-string", "silo.podAnnotations.prometheus\\.io/scrape=false"]);
+        var monitor = Assert.Single(objects, o => Text(o["kind"]) == "ServiceMonitor");
+        Assert.Equal("monitoring.coreos.com/v1", Text(monitor["apiVersion"]));
+        Assert.Equal("kube-prometheus-stack", Text(monitor["metadata"]!["labels"]!["release"]));
+        Assert.Equal(["tokens"], Array(monitor["spec"]!["namespaceSelector"]!["matchNames"]).Select(Text));
+        var endpoint = Assert.Single(Array(monitor["spec"]!["endpoints"]));
+        Assert.Equal(("metrics", "/metrics", "15s"), (Text(endpoint["port"]), Text(endpoint["path"]), Text(endpoint["interval"])));
+
+        // The monitor's selector picks exactly the two metrics Services.
+        var selector = monitor["spec"]!["selector"]!["matchLabels"]!.AsObject();
+        var selected = objects.Where(o => Text(o["kind"]) == "Service" && selector.All(l => Text(o["metadata"]!["labels"]![l.Key]) == Text(l.Value)))
+            .Select(o => Text(o["metadata"]!["name"])).Order(StringComparer.Ordinal);
+        Assert.Equal(["zp-zeropath-orleans-gateway-metrics", "zp-zeropath-orleans-silo-metrics"], selected);
+        Assert.All(objects.Where(o => Text(o["kind"]) == "Service" && Text(o["metadata"]!["name"]).EndsWith("-metrics", StringComparison.Ordinal)), s => Assert.Equal("9100", Text(s["spec"]!["ports"]![0]!["port"])));
+
+        // The component's own annotations win over the chart's; the port follows the value everywhere.
+        var silo = Workload(objects, "silo")["spec"]!["template"]!;
+        Assert.Equal("false", Text(silo["metadata"]!["annotations"]!["prometheus.io/scrape"]));
+        Assert.Equal("9100", Text(silo["metadata"]!["annotations"]!["prometheus.io/port"]));
+        Assert.Equal("http://0.0.0.0:9100", Text(Env(silo["spec"]!["containers"]![0]!)["ZeroPath__Telemetry__Prometheus__Listen"]!["value"]));
+        var policy = Assert.Single(objects, o => Text(o["kind"]) == "NetworkPolicy" && Text(o["metadata"]!["name"]).EndsWith("-gateway", StringComparison.Ordinal));
+        var rule = Assert.Single(Array(policy["spec"]!["ingress"]), r => Text(r["ports"]![0]!["port"]) == "9100");
+        Assert.Equal("monitoring", Text(Array(rule["from"]).ElementAt(1)["namespaceSelector"]!["matchLabels"]!["kubernetes.io/metadata.name"]));
+
+        var (code, output) = Helm(["template", "zp", ".", "--namespace", "tokens", "--set", "metrics.serviceMonitor.enabled=true"], stdoutOnly: true);
+        Assert.True(code == 0, output);
+        var (valid, report) = Validate(output);
+        Assert.True(valid, report);
+        Assert.Contains("valid: monitoring.coreos.com/v1/ServiceMonitor", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Otlp_settings_become_the_standard_variables_and_the_headers_come_only_from_a_secret()
+    {
+        var objects = Render([
+            "--set", "otel.endpoint=https://otlp.example.com:4318", "--set", "otel.protocol=http/protobuf",
+            "--set", "otel.headersSecret.name=otlp-headers", "--set", "otel.headersSecret.key=h",
+            "--set", "otel.resourceAttributes.deployment\\.environment\\.name=staging", "--set", "otel.resourceAttributes.team=tokens"]);
+        foreach (var component in new[] { "silo", "gateway" })
+        {
+            var env = Env(Workload(objects, component)["spec"]!["template"]!["spec"]!["containers"]![0]!);
+            Assert.Equal("https://otlp.example.com:4318", Text(env["OTEL_EXPORTER_OTLP_ENDPOINT"]!["value"]));
+            Assert.Equal("http/protobuf", Text(env["OTEL_EXPORTER_OTLP_PROTOCOL"]!["value"]));
+            Assert.Equal("deployment.environment.name=staging,team=tokens", Text(env["OTEL_RESOURCE_ATTRIBUTES"]!["value"]));
+            var headers = env["OTEL_EXPORTER_OTLP_HEADERS"]!;
+            Assert.Null(headers["value"]);
+            Assert.Equal(("otlp-headers", "h"), (Text(headers["valueFrom"]!["secretKeyRef"]!["name"]), Text(headers["valueFrom"]!["secretKeyRef"]!["key"])));
+        }
+
+        // Header values have no place in the values, and an endpoint carries no credentials.
+        var (code, output) = Helm(["template", "zp", ".", "--set", "otel.headers=api-key=hunter2hunter2"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("headers", output, StringComparison.Ordinal);
+        (code, output) = Helm(["template", "zp", ".", "--set", "otel.endpoint=https://user:hunter2hunter2@otlp.example.com"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("/otel/endpoint", output, StringComparison.Ordinal);
+        (code, output) = Helm(["template", "zp", ".", "--set", "otel.protocol=http/json"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("/otel/protocol", output, StringComparison.Ordinal);
     }
 
     [Fact]

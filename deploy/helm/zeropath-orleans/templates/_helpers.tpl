@@ -119,3 +119,67 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "zp.image" -}}
 {{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) -}}
 {{- end -}}
+
+{{/* Prometheus scrape listener and OTLP export settings, for silos and gateways. */}}
+{{- define "zp.telemetryEnv" -}}
+{{- if .Values.metrics.prometheus.enabled }}
+- name: ZeroPath__Telemetry__Prometheus__Listen
+  value: {{ printf "http://0.0.0.0:%v" .Values.metrics.prometheus.port | quote }}
+{{- end }}
+{{- with .Values.otel.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $.Values.otel.protocol | quote }}
+{{- end }}
+{{- if .Values.otel.headersSecret.name }}
+{{ include "zp.secretEnv" (dict "name" "OTEL_EXPORTER_OTLP_HEADERS" "secret" .Values.otel.headersSecret) }}
+{{- end }}
+{{- with .Values.otel.resourceAttributes }}
+{{- $attributes := list }}
+{{- range $key, $value := . }}
+{{- $attributes = append $attributes (printf "%s=%v" $key $value) }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $attributes | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The metrics containerPort, when the scrape listener is on. */}}
+{{- define "zp.metricsPort" -}}
+{{- if .Values.metrics.prometheus.enabled }}
+- name: metrics
+  containerPort: {{ .Values.metrics.prometheus.port }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod annotations: the component's own over the prometheus.io ones. Args: root, extra. */}}
+{{- define "zp.podAnnotations" -}}
+{{- $annotations := dict }}
+{{- $metrics := .root.Values.metrics.prometheus }}
+{{- if and $metrics.enabled $metrics.podAnnotations }}
+{{- $_ := set $annotations "prometheus.io/scrape" "true" }}
+{{- $_ := set $annotations "prometheus.io/port" (toString $metrics.port) }}
+{{- $_ := set $annotations "prometheus.io/path" "/metrics" }}
+{{- end }}
+{{- $annotations = merge (deepCopy (.extra | default dict)) $annotations }}
+{{- if $annotations }}
+{{- toYaml $annotations }}
+{{- end }}
+{{- end -}}
+
+{{/* NetworkPolicy ingress rule for the metrics port: this namespace and metrics.allowedNamespaces. */}}
+{{- define "zp.metricsIngress" -}}
+{{- if .Values.metrics.prometheus.enabled }}
+- from:
+    - podSelector: {}
+    {{- range .Values.metrics.allowedNamespaces }}
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ . | quote }}
+    {{- end }}
+  ports:
+    - protocol: TCP
+      port: {{ .Values.metrics.prometheus.port }}
+{{- end }}
+{{- end -}}
