@@ -157,7 +157,16 @@ public class HelmChartTests
 
         var budget = Assert.Single(objects, o => Text(o["kind"]) == "PodDisruptionBudget" && Text(o["metadata"]!["name"]).EndsWith("-silo", StringComparison.Ordinal));
         Assert.Equal("1", Text(budget["spec"]!["maxUnavailable"]));
-        Assert.Equal("0", Text(Workload(objects, "gateway")["spec"]!["strategy"]!["rollingUpdate"]!["maxUnavailable"]));
+        var gateway = Workload(objects, "gateway");
+        Assert.Equal("0", Text(gateway["spec"]!["strategy"]!["rollingUpdate"]!["maxUnavailable"]));
+
+        // A terminating gateway keeps serving while endpoints forget it, then drains, all inside its grace period.
+        var gatewayPod = gateway["spec"]!["template"]!["spec"]!;
+        var gatewayContainer = gatewayPod["containers"]![0]!;
+        var sleep = int.Parse(Text(gatewayContainer["lifecycle"]!["preStop"]!["sleep"]!["seconds"]), System.Globalization.CultureInfo.InvariantCulture);
+        var drain = int.Parse(Text(Env(gatewayContainer)["DOTNET_SHUTDOWNTIMEOUTSECONDS"]!["value"]), System.Globalization.CultureInfo.InvariantCulture);
+        var gatewayGrace = int.Parse(Text(gatewayPod["terminationGracePeriodSeconds"]), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(sleep > 0 && sleep + drain < gatewayGrace, $"pre-stop {sleep}s + drain {drain}s must end within the {gatewayGrace}s grace period");
     }
 
     [Theory]
