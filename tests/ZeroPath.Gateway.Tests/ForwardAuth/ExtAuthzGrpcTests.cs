@@ -5,6 +5,7 @@ using Envoy.Service.Auth.V3;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Xunit.Abstractions;
 using ZeroPath.Gateway.Authentication;
 using ZeroPath.Gateway.Signing;
 using ZeroPath.Gateway.Tests.Authentication;
@@ -84,7 +85,7 @@ public class ExtAuthzGrpcFixture : EdgeFixture
     ];
 }
 
-public class ExtAuthzGrpcTests(ExtAuthzGrpcFixture fixture) : IClassFixture<ExtAuthzGrpcFixture>
+public class ExtAuthzGrpcTests(ExtAuthzGrpcFixture fixture, ITestOutputHelper output) : IClassFixture<ExtAuthzGrpcFixture>
 {
     private const int Unauthenticated = 16;
 
@@ -134,6 +135,48 @@ public class ExtAuthzGrpcTests(ExtAuthzGrpcFixture fixture) : IClassFixture<ExtA
         Assert.Equal(IdentitySignatureCheck.Valid, fixture.Verifier().Verify(set["x-zeropath-identity-signature"], fields));
         Assert.Equal(IdentitySignatureCheck.Mismatch, fixture.Verifier().Verify(set["x-zeropath-identity-signature"], fields with { Method = "GET" }));
         AssertNoSecret(response, token.Secret);
+    }
+
+    [Fact]
+    public async Task Repeated_checks_are_decided_from_the_validation_cache_as_auth_checks_are()
+    {
+        const int Rounds = 500;
+        var (_, token) = await fixture.IssueAsync();
+        using var measurements = new GatewayMeasurements(fixture.Gateway.Services);
+        using var http = new HttpClient { BaseAddress = fixture.HttpAddress };
+        var request = ExtAuthzGrpcFixture.Request(token.TokenId, token.Secret);
+        Assert.Equal(0, (await fixture.Client.CheckAsync(request)).Status.Code);
+
+        async Task<TimeSpan> TimeAsync(Func<Task> check)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < Rounds; i++)
+            {
+                await check();
+            }
+
+            return watch.Elapsed;
+        }
+
+        async Task Grpc() => Assert.Equal(0, (await fixture.Client.CheckAsync(request)).Status.Code);
+        async Task Http()
+        {
+            using var response = await http.SendAsync(GatewayFixture.Request(HttpMethod.Get, "/auth/check/api/v1/scans", token.TokenId, token.Secret));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // The first round of each warms up (JIT, connections); the second is timed.
+        await TimeAsync(Grpc);
+        await TimeAsync(Http);
+        var grpc = await TimeAsync(Grpc);
+        var check = await TimeAsync(Http);
+        Assert.Equal(
+            [new AuthDecisionTags("ok", "cluster"), .. Enumerable.Repeat(new AuthDecisionTags("ok", "cache"), 4 * Rounds)],
+            measurements.Decisions);
+        // A figure, not a bound: sequential calls on one connection each, on a shared test machine.
+        output.WriteLine(
+            $"{Rounds} cached allows, one at a time: gRPC Check {grpc.TotalMicroseconds / Rounds:F0} us each, " +
+            $"/auth/check (HTTP/1.1) {check.TotalMicroseconds / Rounds:F0} us each");
     }
 
     [Fact]
