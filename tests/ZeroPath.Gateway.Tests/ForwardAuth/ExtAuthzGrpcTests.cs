@@ -4,7 +4,9 @@ using Envoy.Config.Core.V3;
 using Envoy.Service.Auth.V3;
 using Google.Protobuf;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 using ZeroPath.Gateway.Authentication;
 using ZeroPath.Gateway.Signing;
@@ -41,10 +43,20 @@ public class ExtAuthzGrpcFixture : EdgeFixture
         .. SigningFixture.Settings,
     ];
 
+    /// <summary>Everything the gateway logs, at every level (gRPC's and Kestrel's HTTP/2 traces included).</summary>
+    public CapturingLoggerProvider Logs { get; } = new();
+
     protected override WebApplicationFactory<Program> Customize(GatewayFactory gateway)
     {
-        gateway.UseKestrel();
-        return gateway;
+        var logged = gateway.WithWebHostBuilder(host => host.ConfigureLogging(logging =>
+        {
+            logging.AddProvider(Logs);
+            // A rule for this provider wins over the categories appsettings.json raises to Warning.
+            logging.AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace);
+            logging.SetMinimumLevel(LogLevel.Trace);
+        }));
+        logged.UseKestrel();
+        return logged;
     }
 
     public override async Task InitializeAsync()
@@ -58,6 +70,7 @@ public class ExtAuthzGrpcFixture : EdgeFixture
     {
         channel?.Dispose();
         await base.DisposeAsync();
+        Logs.Dispose();
     }
 
     public IdentitySignatureVerifier Verifier() =>
@@ -382,12 +395,16 @@ public class ExtAuthzGrpcClusterDownTests : IAsyncLifetime
     public Task DisposeAsync() => fixture.DisposeAsync();
 
     [Fact]
-    public async Task Without_the_cluster_a_check_is_denied_503_unavailable_with_retry_after()
+    public async Task Without_the_cluster_a_check_is_denied_503_unavailable_with_retry_after_and_no_secret_was_logged()
     {
+        var (_, valid) = await fixture.IssueAsync();
+        var (_, unvalidated) = await fixture.IssueAsync();
+        var wrong = TestSecrets.WrongSecret(valid.TokenId);
+        Assert.Equal(0, (await fixture.Client.CheckAsync(ExtAuthzGrpcFixture.Request(valid.TokenId, valid.Secret))).Status.Code);
+        Assert.Equal(16, (await fixture.Client.CheckAsync(ExtAuthzGrpcFixture.Request(valid.TokenId, wrong))).Status.Code);
         await fixture.StopSiloAsync();
-        var id = Guid.NewGuid();
 
-        var response = await fixture.Client.CheckAsync(ExtAuthzGrpcFixture.Request(id, TestSecrets.WrongSecret(id)));
+        var response = await fixture.Client.CheckAsync(ExtAuthzGrpcFixture.Request(unvalidated.TokenId, unvalidated.Secret));
 
         Assert.Equal(14, response.Status.Code);
         Assert.Equal("cluster_unavailable", response.Status.Message);
@@ -399,5 +416,14 @@ public class ExtAuthzGrpcClusterDownTests : IAsyncLifetime
         using var body = JsonDocument.Parse(denied.Body);
         Assert.Equal("cluster_unavailable", body.RootElement.GetProperty("code").GetString());
         Assert.Equal(503, body.RootElement.GetProperty("status").GetInt32());
+
+        // The capture is real (gRPC's own Debug/Trace entries arrived, and the cluster failure with its exception); none
+        // holds a secret.
+        var logs = fixture.Logs.Logs;
+        Assert.Contains(logs, l => l.Category.StartsWith("Grpc.AspNetCore", StringComparison.Ordinal) && l.Level is LogLevel.Trace or LogLevel.Debug);
+        Assert.Contains(logs, l => l.Category.EndsWith(".TokenAuthenticator", StringComparison.Ordinal) && l.Exception is not null);
+        var needles = SecretSearch.Needles([valid.Secret, unvalidated.Secret, wrong]);
+        var leaks = logs.Where(l => new[] { l.Message, l.Exception }.Concat(l.Values).Any(part => SecretSearch.FoundIn(part, needles) is not null)).ToList();
+        Assert.True(leaks.Count == 0, $"{leaks.Count} log entries hold a secret:\n{string.Join('\n', leaks)}");
     }
 }
