@@ -62,7 +62,7 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ports=($((6379 + o)) $((9090 + o)))
 [ "$storage" = redis ] || ports+=($((10002 + o)))
 for ((i = 0; i < silos; i++)); do ports+=($((8081 + o + 2 * i)) $((11111 + o + i)) $((30000 + o + i))); done
-for ((j = 0; j < gateways; j++)); do ports+=($((8080 + o + 2 * j))); done
+for ((j = 0; j < gateways; j++)); do ports+=($((8080 + o + 2 * j)) $((9001 + o + j))); done
 for port in "${ports[@]}"; do
   port_in_use "$port" && die "port $port on 127.0.0.1 is already in use; stop whatever holds it (an earlier ./run.sh?) and retry."
 done
@@ -178,7 +178,7 @@ for ((j = 0; j < gateways; j++)); do
     ZeroPath__Gateway__IdentitySigning__Keys__l1="$signing_key" ZeroPath__Gateway__IdentitySigning__CurrentKeyId=l1 \
     start_app "gateway-$j" gateway ZeroPath.Gateway "${cluster[@]}" \
     --ZeroPath:Cluster:Tls:CertificatePath="$tls/gateway.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/gateway.key" \
-    --Urls="http://127.0.0.1:$((8080 + o + 2 * j))" \
+    --Urls="http://127.0.0.1:$((8080 + o + 2 * j))" --ZeroPath:Gateway:ExtAuthz:Listen="http://127.0.0.1:$((9001 + o + j))" \
     --ZeroPath:Upstreams:V1="http://127.0.0.1:$((9090 + o))" --ZeroPath:Upstreams:V2="http://127.0.0.1:$((9090 + o))"
 done
 wait_ok upstream "http://127.0.0.1:$((9090 + o))/"
@@ -186,7 +186,7 @@ for ((j = 0; j < gateways; j++)); do wait_ok "gateway-$j" "http://127.0.0.1:$((8
 
 say ""
 say "ZeroPath token cluster is running (cluster id $cluster_id)."
-for ((j = 0; j < gateways; j++)); do say "  gateway $j    http://127.0.0.1:$((8080 + o + 2 * j))   (/api/v1/**, /api/v2/**, /auth/check, /healthz, /readyz)"; done
+for ((j = 0; j < gateways; j++)); do say "  gateway $j    http://127.0.0.1:$((8080 + o + 2 * j))   (/api/v1/**, /api/v2/**, /auth/check, /healthz, /readyz); Envoy ext_authz gRPC on h2c://127.0.0.1:$((9001 + o + j))"; done
 for ((i = 0; i < silos; i++)); do say "  silo $i       http://127.0.0.1:$((8081 + o + 2 * i))   (admin API /admin/v1/**, needs the admin key)"; done
 say "  upstream     http://127.0.0.1:$((9090 + o))   (demo: echoes method, path and headers, and whether the identity signature is valid)"
 if [ "$storage" = redis ]; then

@@ -7,12 +7,14 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddTokenClusterClient();
 builder.AddTokenAuthentication();
+builder.AddExtAuthzGrpc();
 builder.AddUpstreamProxy();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-// Where a request is authenticated: TokenAuthenticator, for /auth/check and for every proxied /api/v1|v2 request.
+// Where a request is authenticated: TokenAuthenticator, for /auth/check, Envoy's gRPC ext_authz and every proxied /api/v1|v2 request.
 app.MapAuthCheck();
+app.MapExtAuthzGrpc();
 app.MapReverseProxy(proxy => proxy.UseTokenAuthentication());
 app.Run();
 

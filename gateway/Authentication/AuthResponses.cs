@@ -9,6 +9,12 @@ public enum AuthRoute
 
     /// <summary>nginx <c>auth_request</c>, Envoy <c>ext_authz</c>, Traefik <c>ForwardAuth</c>: anything but 2xx, 401 and 403 is a server error to them.</summary>
     ForwardAuth = 1,
+
+    /// <summary>
+    /// Envoy <c>ext_authz</c> over gRPC (<see cref="ExtAuthzGrpcService"/>): Envoy sends the client whatever status the
+    /// answer names, so a locked token is 429 here as on proxied routes.
+    /// </summary>
+    ExtAuthzGrpc = 2,
 }
 
 /// <summary>How a decision is told: identity headers on success, problem+json with a stable code on failure.</summary>

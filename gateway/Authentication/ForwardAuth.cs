@@ -25,7 +25,22 @@ public static class ForwardAuth
     /// </summary>
     public static string HeadersToRemove(IHeaderDictionary request, IReadOnlyCollection<string> setByGateway)
     {
-        var list = new StringBuilder(TokenHeaders.TokenSecret.Length + 32).Append(TokenHeaders.TokenSecret.ToLowerInvariant());
+        var list = new StringBuilder(TokenHeaders.TokenSecret.Length + 32);
+        foreach (var name in HeaderNamesToRemove(request, setByGateway))
+        {
+            (list.Length > 0 ? list.Append(", ") : list).Append(name);
+        }
+
+        return list.ToString();
+    }
+
+    /// <summary>
+    /// <see cref="HeadersToRemove"/> as names (lower case, once each): Envoy's gRPC <c>ext_authz</c> takes them as a
+    /// list (<c>OkHttpResponse.headers_to_remove</c>).
+    /// </summary>
+    public static IEnumerable<string> HeaderNamesToRemove(IHeaderDictionary request, IReadOnlyCollection<string> setByGateway)
+    {
+        yield return TokenHeaders.TokenSecret.ToLowerInvariant();
         foreach (var header in request)
         {
             var name = header.Key;
@@ -33,10 +48,8 @@ public static class ForwardAuth
                 !name.Equals(TokenHeaders.TokenSecret, StringComparison.OrdinalIgnoreCase) &&
                 !setByGateway.Contains(name, StringComparer.OrdinalIgnoreCase))
             {
-                list.Append(", ").Append(name.ToLowerInvariant());
+                yield return name.ToLowerInvariant();
             }
         }
-
-        return list.ToString();
     }
 }

@@ -42,9 +42,16 @@ public sealed partial class TokenAuthenticator
             "zeropath.gateway.authentications", "{request}", "Requests authenticated by the gateway, by result and by where it was decided.");
     }
 
-    public async ValueTask<AuthDecision> AuthenticateAsync(HttpRequest request)
+    public ValueTask<AuthDecision> AuthenticateAsync(HttpRequest request) =>
+        AuthenticateAsync(request.Headers, request.HttpContext.RequestAborted);
+
+    /// <summary>
+    /// The same decision from the request's headers alone (Envoy's gRPC <c>ext_authz</c> sends them in a message);
+    /// <paramref name="requestAborted"/> drops a verify still waiting for Argon2 when the caller goes away.
+    /// </summary>
+    public async ValueTask<AuthDecision> AuthenticateAsync(IHeaderDictionary headers, CancellationToken requestAborted)
     {
-        var (decision, decidedBy) = await DecideAsync(request);
+        var (decision, decidedBy) = await DecideAsync(headers, requestAborted);
         decisions.Add(
             1,
             new KeyValuePair<string, object?>("zeropath.auth.result", AuthResponses.Code(decision.Failure)),
@@ -52,9 +59,9 @@ public sealed partial class TokenAuthenticator
         return decision;
     }
 
-    private async ValueTask<(AuthDecision Decision, string DecidedBy)> DecideAsync(HttpRequest request)
+    private async ValueTask<(AuthDecision Decision, string DecidedBy)> DecideAsync(IHeaderDictionary headers, CancellationToken requestAborted)
     {
-        var failure = TokenCredentials.TryParse(request.Headers, out var credentials);
+        var failure = TokenCredentials.TryParse(headers, out var credentials);
         if (failure != AuthFailure.None)
         {
             return (AuthDecision.Fail(failure), "headers");
@@ -129,7 +136,7 @@ public sealed partial class TokenAuthenticator
             }
         }
 
-        return (await AskClusterAsync(tokenId, credentials.Secret, request.HttpContext.RequestAborted), "cluster");
+        return (await AskClusterAsync(tokenId, credentials.Secret, requestAborted), "cluster");
     }
 
     /// <summary>A miss: exactly one grain call, and what it says is remembered where that saves the next one.</summary>

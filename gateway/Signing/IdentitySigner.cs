@@ -46,7 +46,19 @@ public sealed class IdentitySigner : IDisposable
     {
         if (key is not null)
         {
-            response[TokenHeaders.IdentitySignature] = Sign(OriginalMethod(request), OriginalPath(request), identity);
+            SignForwardAuth(OriginalMethod(request), OriginalPath(request), response, identity);
+        }
+    }
+
+    /// <summary>
+    /// A forward-auth answer for a request known by its method and decoded path (<see cref="PathOfTarget"/>), as
+    /// Envoy's gRPC <c>ext_authz</c> describes it.
+    /// </summary>
+    public void SignForwardAuth(string method, string path, IHeaderDictionary response, AuthenticatedToken identity)
+    {
+        if (key is not null)
+        {
+            response[TokenHeaders.IdentitySignature] = Sign(method, path, identity);
         }
     }
 
@@ -57,13 +69,23 @@ public sealed class IdentitySigner : IDisposable
     {
         if (request.Headers[ForwardAuth.ForwardedUri] is [{ Length: > 0 } uri])
         {
-            var end = uri.IndexOfAny(['?', '#']);
-            return DecodePath(end < 0 ? uri : uri[..end]);
+            return PathOfTarget(uri);
         }
 
         var path = request.Path.Value ?? "";
         var rest = path.StartsWith(AuthCheckPrefix, StringComparison.OrdinalIgnoreCase) ? path[AuthCheckPrefix.Length..] : path;
         return rest.Length > 0 ? rest : "/";
+    }
+
+    /// <summary>
+    /// The path an upstream reads from a raw request target (<c>/a%20b?q=1</c> → <c>/a b</c>): query and fragment cut,
+    /// percent-decoded as <see cref="DecodePath"/>; <c>/</c> when nothing is left.
+    /// </summary>
+    public static string PathOfTarget(string target)
+    {
+        var end = target.IndexOfAny(['?', '#']);
+        var path = DecodePath(end < 0 ? target : target[..end]);
+        return path.Length > 0 ? path : "/";
     }
 
     /// <summary>Percent-decodes a raw path as ASP.NET Core reads one: everything but an encoded slash (<c>%2F</c>).</summary>

@@ -49,6 +49,21 @@ public partial class RunScriptTests(ITestOutputHelper output)
                 new StringContent("""{"permissions": ["scans:read"]}""", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, members.StatusCode);
 
+            // The gateway's Envoy ext_authz gRPC listener (h2c): an empty CheckRequest is a missing_credentials denial.
+            using var h2c = new HttpClient();
+            using var check = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://127.0.0.1:{9001 + run.Offset}/envoy.service.auth.v3.Authorization/Check"))
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = new ByteArrayContent(new byte[5]),
+            };
+            check.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+            check.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+            using var answer = await h2c.SendAsync(check);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Contains("missing_credentials", Encoding.UTF8.GetString(await answer.Content.ReadAsByteArrayAsync()), StringComparison.Ordinal);
+            Assert.Equal("0", Assert.Single(answer.TrailingHeaders.GetValues("grpc-status")));
+
             // By default the grain state is in run.sh's redis-server, durable on acknowledgement, and no Azurite runs;
             // the Redis password is on no command line.
             var redisPassword = (await File.ReadAllTextAsync(Path.Combine(state, "redis-password"))).Trim();
@@ -189,7 +204,7 @@ public partial class RunScriptTests(ITestOutputHelper output)
         /// <summary>An offset at which every port run.sh uses (one silo, one gateway) is free on loopback.</summary>
         private static int FreeOffset()
         {
-            int[] ports = [6379, 10002, 9090, 8081, 11111, 30000, 8080];
+            int[] ports = [6379, 10002, 9090, 8081, 11111, 30000, 8080, 9001];
             for (var attempt = 0; attempt < 100; attempt++)
             {
                 var offset = Random.Shared.Next(1000, 25000);

@@ -364,6 +364,38 @@ public class HelmChartTests
     }
 
     [Fact]
+    public void The_ext_authz_grpc_port_is_off_by_default_and_when_enabled_is_on_the_pods_the_service_and_the_network_policy()
+    {
+        static JsonNode Container(List<JsonNode> objects) => Workload(objects, "gateway")["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        static JsonNode Named(List<JsonNode> objects, string kind) =>
+            Assert.Single(objects, o => Text(o["kind"]) == kind && Text(o["metadata"]!["name"]).EndsWith("-gateway", StringComparison.Ordinal));
+
+        var off = Render([]);
+        Assert.DoesNotContain("grpc", Array(Container(off)["ports"]).Select(p => Text(p["name"])));
+        Assert.DoesNotContain("ZeroPath__Gateway__ExtAuthz__Listen", Env(Container(off)).Keys);
+        Assert.Equal(["http"], Array(Named(off, "Service")["spec"]!["ports"]).Select(p => Text(p["name"])));
+
+        string[] enabled = ["--set", "gateway.extAuthz.grpc.enabled=true", "--set", "gateway.extAuthz.grpc.port=9191"];
+        var on = Render(enabled);
+        var container = Container(on);
+        Assert.Contains(Array(container["ports"]), p => Text(p["name"]) == "grpc" && Text(p["containerPort"]) == "9191");
+        Assert.Equal("http://0.0.0.0:9191", Text(Env(container)["ZeroPath__Gateway__ExtAuthz__Listen"]["value"]));
+        var grpc = Assert.Single(Array(Named(on, "Service")["spec"]!["ports"]), p => Text(p["name"]) == "grpc");
+        Assert.Equal(("9191", "grpc", "grpc"), (Text(grpc["port"]), Text(grpc["targetPort"]), Text(grpc["appProtocol"])));
+        var rule = Assert.Single(Array(Named(on, "NetworkPolicy")["spec"]!["ingress"]), r => Array(r["ports"]).Any(p => Text(p["port"]) == "8080"));
+        Assert.Equal(["8080", "9191"], Array(rule["ports"]).Select(p => Text(p["port"])));
+
+        var (code, output) = Helm(["template", "zp", ".", "--namespace", "tokens", .. enabled], stdoutOnly: true);
+        Assert.True(code == 0, output);
+        var (valid, report) = Validate(output);
+        Assert.True(valid, report);
+        Assert.Contains("13 objects, 0 invalid", report, StringComparison.Ordinal);
+        (code, output) = Helm(["template", "zp", ".", "--set", "gateway.extAuthz.grpc.port=0"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("port", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_values_schema_refuses_a_password_in_a_connection_string_and_an_unknown_setting()
     {
         var (code, output) = Helm(["template", "zp", ".", "--set", "cluster.redis.connection=redis:6379\\,password=hunter2hunter2"]);

@@ -32,7 +32,7 @@ public class AdditionalListenersTests
         await app.StartAsync();
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
-        Assert.Equal([$"http://127.0.0.1:{extra}", $"http://127.0.0.1:{main}"], addresses.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { $"http://127.0.0.1:{extra}", $"http://127.0.0.1:{main}" }.Order(StringComparer.Ordinal), addresses.Order(StringComparer.Ordinal));
 
         using var http1 = new HttpClient();
         Assert.Equal("main", await http1.GetStringAsync(new Uri($"http://127.0.0.1:{main}/")));
