@@ -358,6 +358,25 @@ public class HelmChartTests
     }
 
     [Fact]
+    public void The_install_notes_say_how_to_reach_the_admin_api_without_a_key_on_a_command_line_and_where_metrics_are()
+    {
+        // A client-side dry run renders NOTES.txt as an install prints it, without a cluster.
+        var (code, output) = Helm(["install", "zp", ".", "--namespace", "tokens", "--dry-run=client"], stdoutOnly: true);
+        Assert.True(code == 0, output);
+        var notes = output[output.IndexOf("NOTES:", StringComparison.Ordinal)..];
+        Assert.Contains("kubectl -n tokens port-forward svc/zp-zeropath-orleans-admin 8081:8081", notes, StringComparison.Ordinal);
+        Assert.Contains("export ZP_ADMIN_KEY=\"$(kubectl -n tokens get secret", notes, StringComparison.Ordinal);
+        Assert.Contains("zp-zeropath-orleans-silo-metrics and zp-zeropath-orleans-gateway-metrics", notes, StringComparison.Ordinal);
+        Assert.DoesNotContain("OTLP", notes, StringComparison.Ordinal);
+
+        (code, output) = Helm(["install", "zp", ".", "--namespace", "tokens", "--dry-run=client", "--set", "metrics.prometheus.enabled=false", "--set", "otel.endpoint=http://collector:4317"], stdoutOnly: true);
+        Assert.True(code == 0, output);
+        notes = output[output.IndexOf("NOTES:", StringComparison.Ordinal)..];
+        Assert.DoesNotContain("/metrics only", notes, StringComparison.Ordinal);
+        Assert.Contains("over OTLP to http://collector:4317", notes, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_ext_authz_grpc_port_is_off_by_default_and_when_enabled_is_on_the_pods_the_service_and_the_network_policy()
     {
         static JsonNode Container(List<JsonNode> objects) => Workload(objects, "gateway")["spec"]!["template"]!["spec"]!["containers"]![0]!;
