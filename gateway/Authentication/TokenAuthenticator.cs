@@ -48,7 +48,7 @@ public sealed partial class TokenAuthenticator
     /// came through a trusted proxy: see <see cref="ClientAddresses"/>).
     /// </summary>
     public ValueTask<AuthDecision> AuthenticateAsync(HttpRequest request) =>
-        AuthenticateAsync(request.Headers, request.HttpContext.Connection.RemoteIpAddress, request.HttpContext.RequestAborted);
+        AuthenticateAsync(request.Headers, request.HttpContext.Connection, null, request.HttpContext.RequestAborted);
 
     /// <summary>
     /// The same decision from the request's headers and client address alone (Envoy's gRPC <c>ext_authz</c> sends them
@@ -56,10 +56,16 @@ public sealed partial class TokenAuthenticator
     /// A valid token limited to address ranges is refused (<see cref="AuthFailure.AddressNotAllowed"/>) from outside
     /// them, whether the validation came from the cache or the cluster; a token without ranges costs one null check.
     /// </summary>
-    public async ValueTask<AuthDecision> AuthenticateAsync(IHeaderDictionary headers, IPAddress? client, CancellationToken requestAborted)
+    public ValueTask<AuthDecision> AuthenticateAsync(IHeaderDictionary headers, IPAddress? client, CancellationToken requestAborted) =>
+        AuthenticateAsync(headers, null, client, requestAborted);
+
+    /// <summary>The client address is read from <paramref name="connection"/> (else <paramref name="client"/>) only for a token with ranges.</summary>
+    private async ValueTask<AuthDecision> AuthenticateAsync(
+        IHeaderDictionary headers, ConnectionInfo? connection, IPAddress? client, CancellationToken requestAborted)
     {
         var (decision, decidedBy) = await DecideAsync(headers, requestAborted);
-        if (decision.Identity?.AllowedNetworks is { } allowed && !ClientAddresses.IsAllowed(allowed, client))
+        if (decision.Identity?.AllowedNetworks is { } allowed
+            && !ClientAddresses.IsAllowed(allowed, connection is null ? client : connection.RemoteIpAddress))
         {
             decision = AuthDecision.Fail(AuthFailure.AddressNotAllowed);
         }
