@@ -105,6 +105,16 @@ string Token(ParseResult p) => Uri.EscapeDataString(p.GetValue(tokenId)!);
 var name = new Option<string?>("--name") { Description = "Token name (optional)" };
 var days = new Option<int?>("--days") { Description = "Expiry in days, 1-365 (default 30)" };
 var permission = new Option<string[]>("--permission") { Description = "A permission (repeat for several)", AllowMultipleArgumentsPerToken = true };
+var tokenPermission = new Option<string[]>("--permission")
+{
+    Description = "Limit the token to this permission of the member's (repeat for several; default: all of the member's)",
+    AllowMultipleArgumentsPerToken = true,
+};
+var allowCidr = new Option<string[]>("--allow-cidr")
+{
+    Description = "Accept the token only from this client address range, IPv4 or IPv6 (repeat for several; default: any address)",
+    AllowMultipleArgumentsPerToken = true,
+};
 var limit = TokenList.LimitOption("Events per page (1-500, default 50)");
 var tokenLimit = TokenList.LimitOption("Print one page of this many tokens (1-500); the next page's --cursor goes to stderr");
 var cursor = TokenList.CursorOption();
@@ -122,7 +132,15 @@ var tokens = new Command("tokens", "List, create, show and delete tokens")
         cursor),
     Verb("create", "Create a token for a member; prints the secret once", async (p, c, ct) =>
     {
-        var (exit, body) = await c.SendAsync(HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/tokens", new { userId = p.GetValue(user), name = p.GetValue(name), expiresInDays = p.GetValue(days) }, ct);
+        var (exit, body) = await c.SendAsync(HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/tokens", new
+        {
+            userId = p.GetValue(user),
+            name = p.GetValue(name),
+            expiresInDays = p.GetValue(days),
+            // Absent options stay null: the API's defaults (all the member's permissions, any address).
+            permissions = p.GetResult(tokenPermission) is null ? null : p.GetValue(tokenPermission) ?? [],
+            allowedCidrs = p.GetResult(allowCidr) is null ? null : p.GetValue(allowCidr) ?? [],
+        }, ct);
         if (exit == ExitCodes.Ok)
         {
             if (p.GetValue(json))
@@ -131,16 +149,16 @@ var tokens = new Command("tokens", "List, create, show and delete tokens")
             }
             else
             {
-                Output.Table(body, "tokenId", "name", "expiresAt", "permissions");
+                Output.Table(body, "tokenId", "name", "expiresAt", "permissions", "allowedCidrs");
                 Console.WriteLine();
                 Console.WriteLine($"Token Secret (shown once, store it now): {TerminalText.Escape(body!.Value.GetProperty("tokenSecret").GetString())}");
             }
         }
 
         return exit;
-    }, org, user, name, days),
+    }, org, user, name, days, tokenPermission, allowCidr),
     Verb("show", "A token's metadata and status", (p, c, ct) =>
-        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason"]), tokenId),
+        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs"]), tokenId),
     Verb("delete", "Delete a token of an organization", (p, c, ct) =>
         Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/tokens/{Token(p)}", null, ct, message: "deleted"), org, tokenId),
 };

@@ -14,7 +14,7 @@ public static class TokenList
     /// <summary>The API's largest page; also the page size when following every page, so the fewest calls.</summary>
     public const int MaxLimit = 500;
 
-    private static readonly string[] Columns = ["tokenId", "name", "userId", "createdAt", "expiresAt"];
+    private static readonly string[] Columns = ["tokenId", "name", "userId", "createdAt", "expiresAt", "restrictions"];
 
     /// <summary>A page size, 1–500: anything else is a usage error before any request is sent. (Parse errors are escaped when printed.)</summary>
     public static Option<int?> LimitOption(string description) => new("--limit")

@@ -11,6 +11,7 @@ builder.AddExtAuthzGrpc();
 builder.AddUpstreamProxy();
 
 var app = builder.Build();
+app.UseTrustedProxies();
 app.MapDefaultEndpoints();
 // Where a request is authenticated: TokenAuthenticator, for /auth/check, Envoy's gRPC ext_authz and every proxied /api/v1|v2 request.
 app.MapAuthCheck();

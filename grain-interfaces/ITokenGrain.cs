@@ -48,8 +48,19 @@ public interface ITokenGrain : IGrainWithGuidKey
     [Alias("describe")]
     Task<TokenDetails?> Describe();
 
-    /// <summary>The owner's permissions in the organization changed: the token follows them.</summary>
+    /// <summary>
+    /// The owner's permissions in the organization changed: the token follows them (narrowed to the subset it was created
+    /// with, if any). Kept for callers from before <see cref="FollowOwnerPermissions"/>, which does the same.
+    /// </summary>
     [AlwaysInterleave]
     [Alias("update-permissions")]
     Task UpdatePermissions(ImmutableArray<string> permissions);
+
+    /// <summary>
+    /// The owner's permissions in the organization are now <paramref name="ownerPermissions"/>: the token takes them,
+    /// narrowed to the subset it was created with, and returns what it now carries (null: no such live token).
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("follow-owner-permissions")]
+    Task<ImmutableArray<string>?> FollowOwnerPermissions(ImmutableArray<string> ownerPermissions);
 }

@@ -34,7 +34,8 @@ public sealed record TokenValidation(
     [property: Id(3)] ImmutableArray<string> Permissions,
     [property: Id(4)] DateTimeOffset? ExpiresAt,
     [property: Id(5)] DateTimeOffset? LockedUntil = null,
-    [property: Id(6)] bool TaggedSecretOnly = false)
+    [property: Id(6)] bool TaggedSecretOnly = false,
+    [property: Id(7)] ImmutableArray<string>? AllowedCidrs = null)
 {
     public static readonly TokenValidation Invalid = new(TokenValidationOutcome.Invalid, null, null, [], null);
 
@@ -71,7 +72,9 @@ public sealed record TokenRecord(
     [property: Id(7)] ImmutableArray<string> Permissions,
     [property: Id(8)] long Epoch = 0,
     [property: Id(9)] bool TaggedSecret = false,
-    [property: Id(10)] long IndexSequence = 0);
+    [property: Id(10)] long IndexSequence = 0,
+    [property: Id(11)] ImmutableArray<string>? RequestedPermissions = null,
+    [property: Id(12)] ImmutableArray<string>? AllowedCidrs = null);
 
 [GenerateSerializer]
 [Alias("zp.token-end-reason")]
@@ -112,14 +115,24 @@ public sealed record TokenDetails(
     [property: Id(6)] TokenStatus Status,
     [property: Id(7)] DateTimeOffset? EndedAt,
     [property: Id(8)] string? Reason,
-    [property: Id(9)] long IndexSequence = 0);
+    [property: Id(9)] long IndexSequence = 0,
+    [property: Id(10)] ImmutableArray<string>? Permissions = null,
+    [property: Id(11)] ImmutableArray<string>? RequestedPermissions = null,
+    [property: Id(12)] ImmutableArray<string>? AllowedCidrs = null);
 
+/// <summary>
+/// A token to create. <c>Permissions</c>: the subset of the owner's permissions it may carry (null: all of them, as the
+/// owner's change); <c>AllowedCidrs</c>: the client address ranges it is accepted from (null: any), canonical (see
+/// <see cref="TokenRules.TryNormalizeCidrs"/>). Both are fixed at creation.
+/// </summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.create-token")]
 public sealed record CreateTokenCommand(
     [property: Id(0)] string UserId,
     [property: Id(1)] string? Name,
-    [property: Id(2)] int ExpiresInDays);
+    [property: Id(2)] int ExpiresInDays,
+    [property: Id(3)] ImmutableArray<string>? Permissions = null,
+    [property: Id(4)] ImmutableArray<string>? AllowedCidrs = null);
 
 [GenerateSerializer]
 [Alias("zp.create-token-status")]
@@ -129,6 +142,9 @@ public enum CreateTokenStatus
     MemberNotFound = 1,
     /// <summary>Argon2 capacity is exhausted; nothing was stored.</summary>
     Busy = 2,
+
+    /// <summary>The token asked for a permission its owner does not hold; nothing was stored.</summary>
+    PermissionNotHeld = 3,
 }
 
 /// <summary>The only place a token secret ever leaves the cluster: the creation response.</summary>
@@ -140,7 +156,8 @@ public sealed record IssuedToken(
     [property: Id(2)] string? Name,
     [property: Id(3)] DateTimeOffset CreatedAt,
     [property: Id(4)] DateTimeOffset ExpiresAt,
-    [property: Id(5)] ImmutableArray<string> Permissions)
+    [property: Id(5)] ImmutableArray<string> Permissions,
+    [property: Id(6)] ImmutableArray<string>? AllowedCidrs = null)
 {
     // Records print every member; this one must never print the secret.
     public override string ToString() => $"IssuedToken {{ TokenId = {TokenId}, Name = {Name}, ExpiresAt = {ExpiresAt:O} }}";
@@ -159,7 +176,23 @@ public sealed record TokenSummary(
     [property: Id(1)] string? Name,
     [property: Id(2)] string UserId,
     [property: Id(3)] DateTimeOffset CreatedAt,
-    [property: Id(4)] DateTimeOffset ExpiresAt);
+    [property: Id(4)] DateTimeOffset ExpiresAt,
+    [property: Id(5)] TokenRestrictions Restrictions = TokenRestrictions.None);
+
+/// <summary>Which creation options narrow a token (what a list shows; the token's details carry the values).</summary>
+[Flags]
+[GenerateSerializer]
+[Alias("zp.token-restrictions")]
+public enum TokenRestrictions
+{
+    None = 0,
+
+    /// <summary>Created with a subset of its owner's permissions.</summary>
+    Permissions = 1,
+
+    /// <summary>Accepted only from client addresses in its <c>allowedCidrs</c>.</summary>
+    Addresses = 2,
+}
 
 [GenerateSerializer, Immutable]
 [Alias("zp.member")]
@@ -176,7 +209,9 @@ public sealed record NewToken(
     [property: Id(1)] string UserId,
     [property: Id(2)] string? Name,
     [property: Id(3)] int ExpiresInDays,
-    [property: Id(4)] string SecretHash);
+    [property: Id(4)] string SecretHash,
+    [property: Id(5)] ImmutableArray<string>? RequestedPermissions = null,
+    [property: Id(6)] ImmutableArray<string>? AllowedCidrs = null);
 
 /// <summary>One page of an organization's tokens, newest first; <c>NextCursor</c> is null on the last page.</summary>
 [GenerateSerializer, Immutable]

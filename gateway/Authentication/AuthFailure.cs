@@ -10,4 +10,7 @@ public enum AuthFailure
     TooManyFailures,
     ValidationBusy,
     ClusterUnavailable,
+
+    /// <summary>A valid token, from a client address outside its <c>allowedCidrs</c>.</summary>
+    AddressNotAllowed,
 }

@@ -30,6 +30,7 @@ public static class AuthResponses
         AuthFailure.TooManyFailures => "too_many_failures",
         AuthFailure.ValidationBusy => "validation_busy",
         AuthFailure.ClusterUnavailable => "cluster_unavailable",
+        AuthFailure.AddressNotAllowed => "address_not_allowed",
         _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
     };
 
@@ -47,6 +48,8 @@ public static class AuthResponses
             AuthFailure.TooManyFailures => (route == AuthRoute.ForwardAuth ? 401 : 429, "Too many wrong secrets for this token; retry after the time given."),
             AuthFailure.ValidationBusy => (503, "The token could not be checked right now; retry shortly."),
             AuthFailure.ClusterUnavailable => (503, "The token cluster is unavailable; retry shortly."),
+            // 403 on every route: forward-auth proxies pass a 403 on to the client as they do a 401.
+            AuthFailure.AddressNotAllowed => (403, "This token is not accepted from this client address."),
             _ => throw new ArgumentOutOfRangeException(nameof(decision), failure, null),
         };
 

@@ -21,13 +21,17 @@ namespace ZeroPath.Gateway.Authentication;
 /// <item>Denied: <c>denied_response</c> with the status, headers and problem+json body <c>/auth/check</c> writes (a
 /// locked token 429, as proxied routes answer, since Envoy passes any status on); status 16 UNAUTHENTICATED for a 401
 /// (the request carries no valid credentials: PERMISSION_DENIED would say an identity was established and refused),
-/// 8 RESOURCE_EXHAUSTED for a 429, 14 UNAVAILABLE for a 503.</item>
+/// 8 RESOURCE_EXHAUSTED for a 429, 14 UNAVAILABLE for a 503, 7 PERMISSION_DENIED for a 403 (a valid token from an address
+/// outside its <c>allowedCidrs</c>; the client address is <c>attributes.source.address</c> when Envoy is a trusted proxy,
+/// see <see cref="ClientAddresses"/>).</item>
 /// </list>
 /// </summary>
 public sealed partial class ExtAuthzGrpcService(
-    TokenAuthenticator authenticator, IdentitySigner signer, TimeProvider time, ILogger<ExtAuthzGrpcService> logger) : Authorization.AuthorizationBase
+    TokenAuthenticator authenticator, IdentitySigner signer, ClientAddresses addresses, TimeProvider time, ILogger<ExtAuthzGrpcService> logger)
+    : Authorization.AuthorizationBase
 {
     private const int Ok = 0;
+    private const int PermissionDenied = 7;
     private const int ResourceExhausted = 8;
     private const int Unavailable = 14;
     private const int Unauthenticated = 16;
@@ -44,7 +48,10 @@ public sealed partial class ExtAuthzGrpcService(
         }
 
         var headers = RequestHeaders(http);
-        var decision = await authenticator.AuthenticateAsync(headers, context.CancellationToken);
+        // The client as Envoy saw it, believed only from a trusted proxy (anyone reaching this port could claim any address).
+        var client = addresses.ForExtAuthz(
+            context.GetHttpContext().Connection.RemoteIpAddress, request.Attributes?.Source?.Address?.SocketAddress?.Address);
+        var decision = await authenticator.AuthenticateAsync(headers, client, context.CancellationToken);
         return decision.Succeeded
             ? Allow(decision, http!, headers)
             : await DenyAsync(decision, context.GetHttpContext());
@@ -122,6 +129,8 @@ public sealed partial class ExtAuthzGrpcService(
         {
             StatusCodes.Status429TooManyRequests => ResourceExhausted,
             StatusCodes.Status503ServiceUnavailable => Unavailable,
+            // The token was valid: an identity was established and refused here.
+            StatusCodes.Status403Forbidden => PermissionDenied,
             _ => Unauthenticated,
         };
         return new CheckResponse

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Model;
 using ZeroPath.Gateway.Caching;
@@ -31,8 +32,12 @@ public static class TokenAuthenticationExtensions
         cacheOptions.Validate(settings);
         var signing = settings.Bind<IdentitySigningOptions>(IdentitySigningOptions.SectionName);
         signing.Validate(settings);
+        var trustedProxies = settings.Bind<ClientAddressOptions>(ClientAddressOptions.SectionName).Parse(settings);
         settings.ThrowIfInvalid();
 
+        var addresses = new ClientAddresses(trustedProxies);
+        builder.Services.AddSingleton(addresses);
+        builder.Services.Configure<ForwardedHeadersOptions>(addresses.Configure);
         builder.Services.AddSingleton(format.ToKeyRing(issuing: false));
         builder.Services.AddSingleton(cacheOptions);
         builder.Services.AddSingleton(signing);
@@ -48,6 +53,21 @@ public static class TokenAuthenticationExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenEventFeed>());
         builder.Services.AddHealthChecks().AddCheck<PushChannelHealthCheck>("push-channel", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
+    }
+
+    /// <summary>
+    /// With <c>ZeroPath:Gateway:TrustedProxies</c> set, the client address of a request that came through them is taken
+    /// from <c>X-Forwarded-For</c> (see <see cref="ClientAddresses"/>); without, nothing runs and the header is ignored.
+    /// First in the pipeline, so every route sees the same address.
+    /// </summary>
+    public static WebApplication UseTrustedProxies(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<ClientAddresses>().HasTrustedProxies)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        return app;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Net;
 using ZeroPath.Gateway.Caching;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
@@ -42,16 +43,33 @@ public sealed partial class TokenAuthenticator
             "zeropath.gateway.authentications", "{request}", "Requests authenticated by the gateway, by result and by where it was decided.");
     }
 
+    /// <summary>
+    /// Decides a request by its headers and its client address (the connection's, or from <c>X-Forwarded-For</c> when it
+    /// came through a trusted proxy: see <see cref="ClientAddresses"/>).
+    /// </summary>
     public ValueTask<AuthDecision> AuthenticateAsync(HttpRequest request) =>
-        AuthenticateAsync(request.Headers, request.HttpContext.RequestAborted);
+        AuthenticateAsync(request.Headers, request.HttpContext.Connection, null, request.HttpContext.RequestAborted);
 
     /// <summary>
-    /// The same decision from the request's headers alone (Envoy's gRPC <c>ext_authz</c> sends them in a message);
-    /// <paramref name="requestAborted"/> drops a verify still waiting for Argon2 when the caller goes away.
+    /// The same decision from the request's headers and client address alone (Envoy's gRPC <c>ext_authz</c> sends them
+    /// in a message); <paramref name="requestAborted"/> drops a verify still waiting for Argon2 when the caller goes away.
+    /// A valid token limited to address ranges is refused (<see cref="AuthFailure.AddressNotAllowed"/>) from outside
+    /// them, whether the validation came from the cache or the cluster; a token without ranges costs one null check.
     /// </summary>
-    public async ValueTask<AuthDecision> AuthenticateAsync(IHeaderDictionary headers, CancellationToken requestAborted)
+    public ValueTask<AuthDecision> AuthenticateAsync(IHeaderDictionary headers, IPAddress? client, CancellationToken requestAborted) =>
+        AuthenticateAsync(headers, null, client, requestAborted);
+
+    /// <summary>The client address is read from <paramref name="connection"/> (else <paramref name="client"/>) only for a token with ranges.</summary>
+    private async ValueTask<AuthDecision> AuthenticateAsync(
+        IHeaderDictionary headers, ConnectionInfo? connection, IPAddress? client, CancellationToken requestAborted)
     {
         var (decision, decidedBy) = await DecideAsync(headers, requestAborted);
+        if (decision.Identity?.AllowedNetworks is { } allowed
+            && !ClientAddresses.IsAllowed(allowed, connection is null ? client : connection.RemoteIpAddress))
+        {
+            decision = AuthDecision.Fail(AuthFailure.AddressNotAllowed);
+        }
+
         decisions.Add(
             1,
             new KeyValuePair<string, object?>("zeropath.auth.result", AuthResponses.Code(decision.Failure)),

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Net;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Gateway.Caching;
@@ -5,8 +7,11 @@ namespace ZeroPath.Gateway.Caching;
 /// <summary>The identity a valid token gives a request, with its header values formatted once.</summary>
 public sealed class AuthenticatedToken
 {
-    public AuthenticatedToken(Guid tokenId, string organizationId, string userId, IReadOnlyList<string> permissions, DateTimeOffset expiresAt)
+    public AuthenticatedToken(
+        Guid tokenId, string organizationId, string userId, IReadOnlyList<string> permissions, DateTimeOffset expiresAt,
+        ImmutableArray<string>? allowedCidrs = null)
     {
+        AllowedNetworks = allowedCidrs is { } cidrs ? ParseNetworks(cidrs) : null;
         TokenId = tokenId.ToString("D");
         OrganizationId = organizationId;
         UserId = userId;
@@ -23,6 +28,27 @@ public sealed class AuthenticatedToken
 
     public DateTimeOffset ExpiresAt { get; }
 
+    /// <summary>
+    /// The client address ranges the token is accepted from, parsed once per validation (so a cache hit checks them
+    /// without parsing); null: any address.
+    /// </summary>
+    public IPNetwork[]? AllowedNetworks { get; }
+
     public static AuthenticatedToken From(Guid tokenId, TokenValidation validation) => new(
-        tokenId, validation.OrganizationId!, validation.UserId!, validation.Permissions, validation.ExpiresAt!.Value);
+        tokenId, validation.OrganizationId!, validation.UserId!, validation.Permissions, validation.ExpiresAt!.Value, validation.AllowedCidrs);
+
+    /// <summary>The cluster sends canonical ranges; one this gateway cannot read is left out, so it fails closed.</summary>
+    private static IPNetwork[] ParseNetworks(ImmutableArray<string> cidrs)
+    {
+        var networks = new List<IPNetwork>(cidrs.Length);
+        foreach (var cidr in cidrs)
+        {
+            if (IPNetwork.TryParse(cidr, out var network))
+            {
+                networks.Add(network);
+            }
+        }
+
+        return [.. networks];
+    }
 }

@@ -57,8 +57,7 @@ public sealed partial class OrganizationGrain
                 var tokens = await Shard(shard).Find(new TokenSelection(UserId: userId));
                 if (!tokens.IsEmpty)
                 {
-                    await ForEachTokenAsync(tokens, token => token.UpdatePermissions(permissions));
-                    await Events.PublishPermissions([.. tokens.Select(t => t.Token.TokenId)], permissions);
+                    await FollowAndPublishAsync(tokens, permissions);
                 }
             }
         }
@@ -66,6 +65,43 @@ public sealed partial class OrganizationGrain
         Org.PermissionSyncs.Remove(userId);
         await PersistAsync();
         await UnregisterResumeWhenDoneAsync();
+    }
+
+    /// <summary>
+    /// Brings these tokens to their owner's <paramref name="permissions"/>, then tells gateways what each token now carries.
+    /// A token created with a subset carries only its part of them, so one event per distinct set: gateways drop the
+    /// tokens' cached validations and abort requests in flight under other permissions, exactly as for a single set. Most
+    /// tokens carry all their owner's permissions, so this is one event, as before; a token that is no longer live goes
+    /// with the owner's set (its cached validation is dropped either way).
+    /// </summary>
+    private async Task FollowAndPublishAsync(ImmutableArray<IndexedToken> tokens, ImmutableArray<string> permissions)
+    {
+        var carried = new ImmutableArray<string>?[tokens.Length];
+        var offset = 0;
+        foreach (var batch in tokens.Chunk(FanOutParallelism))
+        {
+            var answers = await Task.WhenAll(batch.Select(entry => Token(entry.Token.TokenId).FollowOwnerPermissions(permissions)));
+            answers.CopyTo(carried, offset);
+            offset += answers.Length;
+        }
+
+        var groups = new Dictionary<string, (ImmutableArray<string> Permissions, List<Guid> Tokens)>(StringComparer.Ordinal);
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var set = carried[i] ?? permissions;
+            var key = string.Join(',', set);
+            if (!groups.TryGetValue(key, out var group))
+            {
+                groups[key] = group = (set, []);
+            }
+
+            group.Tokens.Add(tokens[i].Token.TokenId);
+        }
+
+        foreach (var (set, ids) in groups.Values)
+        {
+            await Events.PublishPermissions([.. ids], set);
+        }
     }
 
     public async Task<bool> RemoveMember(string userId)

@@ -53,10 +53,28 @@ public sealed partial class OrganizationGrain
             throw new ArgumentException("Name is too long.", nameof(command));
         }
 
+        var requested = command.Permissions is { } asked ? TokenRules.NormalizePermissions(asked) : (ImmutableArray<string>?)null;
+        if (requested is { } subset && (subset.Length > TokenRules.MaxPermissions || !subset.All(p => TokenRules.IsValidPermission(p))))
+        {
+            throw new ArgumentException("Invalid permissions.", nameof(command));
+        }
+
+        var cidrs = command.AllowedCidrs;
+        if (cidrs is { } ranges && !TokenRules.AreCanonicalCidrs(ranges))
+        {
+            throw new ArgumentException("AllowedCidrs must be canonical, distinct and ordered: see TokenRules.TryNormalizeCidrs.", nameof(command));
+        }
+
         // Interleaved: nothing of this organization's state is read or written here, only the secret hashed.
-        if (await Member(command.UserId).GetPermissions() is null)
+        if (await Member(command.UserId).GetPermissions() is not { } held)
         {
             return new CreateTokenResult(CreateTokenStatus.MemberNotFound, null);
+        }
+
+        // Checked again in the organization's turn (AddToken); here it saves hashing a secret for nothing.
+        if (requested is { } wanted && TokenRules.FirstNotHeld(wanted, held) is not null)
+        {
+            return new CreateTokenResult(CreateTokenStatus.PermissionNotHeld, null);
         }
 
         var tokenId = Guid.NewGuid();
@@ -66,7 +84,7 @@ public sealed partial class OrganizationGrain
             return new CreateTokenResult(CreateTokenStatus.Busy, null);
         }
 
-        var added = await Self.AddToken(new NewToken(tokenId, command.UserId, name, command.ExpiresInDays, hash));
+        var added = await Self.AddToken(new NewToken(tokenId, command.UserId, name, command.ExpiresInDays, hash, requested, cidrs));
         return added.Token is { } token
             ? added with { Token = token with { Secret = secret } }
             : added;
@@ -78,19 +96,29 @@ public sealed partial class OrganizationGrain
     /// </summary>
     public async Task<CreateTokenResult> AddToken(NewToken token)
     {
-        if (await Member(token.UserId).GetPermissions() is not { } permissions)
+        if (await Member(token.UserId).GetPermissions() is not { } held)
         {
             return new CreateTokenResult(CreateTokenStatus.MemberNotFound, null);
         }
 
+        // In this organization's turn, so no permission change of the owner can come between the check and the token.
+        if (token.RequestedPermissions is { } requested && TokenRules.FirstNotHeld(requested, held) is not null)
+        {
+            return new CreateTokenResult(CreateTokenStatus.PermissionNotHeld, null);
+        }
+
+        var permissions = TokenRules.EffectivePermissions(token.RequestedPermissions, held);
+        var restrictions = (token.RequestedPermissions is null ? TokenRestrictions.None : TokenRestrictions.Permissions)
+            | (token.AllowedCidrs is null ? TokenRestrictions.None : TokenRestrictions.Addresses);
         var sequence = Org.NextSequence;
         var createdAt = time.GetUtcNow();
         var expiresAt = createdAt.AddDays(token.ExpiresInDays);
-        await Shard(TokenIndexLayout.ShardOf(sequence)).Add(sequence, new TokenSummary(token.TokenId, token.Name, token.UserId, createdAt, expiresAt));
+        await Shard(TokenIndexLayout.ShardOf(sequence)).Add(
+            sequence, new TokenSummary(token.TokenId, token.Name, token.UserId, createdAt, expiresAt, restrictions));
         var grain = Token(token.TokenId);
         var record = new TokenRecord(
             token.TokenId, OrganizationId, token.UserId, token.Name, createdAt, expiresAt, token.SecretHash, permissions, Org.Epoch,
-            TaggedSecret: true, IndexSequence: sequence);
+            TaggedSecret: true, IndexSequence: sequence, RequestedPermissions: token.RequestedPermissions, AllowedCidrs: token.AllowedCidrs);
         try
         {
             await grain.Initialize(record);
@@ -122,7 +150,7 @@ public sealed partial class OrganizationGrain
         // The secret is added by CreateToken, which made it; it never reaches this grain.
         return new CreateTokenResult(
             CreateTokenStatus.Created,
-            new IssuedToken(token.TokenId, "", token.Name, createdAt, expiresAt, permissions));
+            new IssuedToken(token.TokenId, "", token.Name, createdAt, expiresAt, permissions, token.AllowedCidrs));
     }
 
     public async Task<TokenPage> ListTokens(string? cursor, int limit)

@@ -150,7 +150,7 @@ public sealed partial class TokenGrain(
         }
 
         return valid ??= new TokenValidation(
-            TokenValidationOutcome.Valid, token.OrganizationId, token.UserId, token.Permissions, token.ExpiresAt);
+            TokenValidationOutcome.Valid, token.OrganizationId, token.UserId, token.Permissions, token.ExpiresAt, AllowedCidrs: token.AllowedCidrs);
     }
 
     /// <summary>
@@ -299,7 +299,11 @@ public sealed partial class TokenGrain(
         && record.ExpiresAt - record.CreatedAt <= TimeSpan.FromDays(TokenRules.MaxExpiresInDays)
         && !string.IsNullOrEmpty(record.SecretHash)
         && record.Permissions.Length <= TokenRules.MaxPermissions
-        && record.Permissions.All(p => TokenRules.IsValidPermission(p));
+        && record.Permissions.All(p => TokenRules.IsValidPermission(p))
+        && (record.RequestedPermissions is not { } requested
+            || (requested.Length <= TokenRules.MaxPermissions && requested.All(p => TokenRules.IsValidPermission(p))
+                && TokenRules.FirstNotHeld(record.Permissions, requested) is null))
+        && (record.AllowedCidrs is not { } cidrs || TokenRules.AreCanonicalCidrs(cidrs));
 
     public async Task Terminate(TokenEndReason reason, string? note)
     {
@@ -342,22 +346,32 @@ public sealed partial class TokenGrain(
         var reason = token.EndNote ?? (token.EndReason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : null);
         return new TokenDetails(
             this.GetPrimaryKey(), token.OrganizationId, token.UserId, token.Name, token.CreatedAt, token.ExpiresAt,
-            status, token.EndedAt, reason, token.IndexSequence);
+            status, token.EndedAt, reason, token.IndexSequence, token.Permissions, token.RequestedPermissions, token.AllowedCidrs);
     }
 
-    public async Task UpdatePermissions(ImmutableArray<string> permissions)
+    public Task UpdatePermissions(ImmutableArray<string> permissions) => FollowOwnerPermissions(permissions);
+
+    public async Task<ImmutableArray<string>?> FollowOwnerPermissions(ImmutableArray<string> ownerPermissions)
     {
         using var turn = await writes.EnterAsync();
         await RereadIfUncertainAsync();
-        if (!state.RecordExists || state.State.HasEnded || state.State.Permissions.SequenceEqual(permissions, StringComparer.Ordinal))
+        if (!state.RecordExists || state.State.HasEnded)
         {
-            return;
+            return null;
+        }
+
+        // A token created with a subset keeps only what its owner still holds of it, and never gains more.
+        var effective = TokenRules.EffectivePermissions(state.State.RequestedPermissions, ownerPermissions);
+        if (state.State.Permissions.SequenceEqual(effective, StringComparer.Ordinal))
+        {
+            return state.State.Permissions;
         }
 
         // Acknowledged once stored; validations interleaving with the write may already answer with the new permissions,
         // and go back to the stored ones if the write fails.
-        await StoreAsync(state.State with { Permissions = permissions }, deactivateOnFailure: true);
+        await StoreAsync(state.State with { Permissions = effective }, deactivateOnFailure: true);
         valid = null;
+        return effective;
     }
 
     /// <summary>

@@ -38,11 +38,28 @@ public sealed record TokenState
     /// <summary>Its place in its organization's token index (which shard lists it).</summary>
     [Id(12)] public long IndexSequence { get; init; }
 
+    /// <summary>
+    /// The subset of its owner's permissions it was created with; null (every token from before this option, and one
+    /// created without it): all of the owner's. <see cref="Permissions"/> is always the owner's current permissions
+    /// narrowed to these (<see cref="TokenRules.EffectivePermissions"/>).
+    /// </summary>
+    [Id(13)] public ImmutableArray<string>? RequestedPermissions { get; init; }
+
+    /// <summary>Client address ranges it is accepted from, canonical; null: any address.</summary>
+    [Id(14)] public ImmutableArray<string>? AllowedCidrs { get; init; }
+
     public bool HasEnded => EndedAt is not null;
 
-    /// <summary>Value equality, permissions compared by content (ImmutableArray's own equality is by reference).</summary>
+    /// <summary>Value equality, arrays compared by content (ImmutableArray's own equality is by reference).</summary>
     public bool SameAs(TokenState other) =>
-        this with { Permissions = [] } == other with { Permissions = [] } && Permissions.SequenceEqual(other.Permissions, StringComparer.Ordinal);
+        this with { Permissions = [], RequestedPermissions = null, AllowedCidrs = null }
+            == other with { Permissions = [], RequestedPermissions = null, AllowedCidrs = null }
+        && Permissions.SequenceEqual(other.Permissions, StringComparer.Ordinal)
+        && SameContent(RequestedPermissions, other.RequestedPermissions)
+        && SameContent(AllowedCidrs, other.AllowedCidrs);
+
+    private static bool SameContent(ImmutableArray<string>? a, ImmutableArray<string>? b) =>
+        a is { } x ? b is { } y && x.SequenceEqual(y, StringComparer.Ordinal) : b is null;
 
     public TokenStatus StatusAt(DateTimeOffset now) => EndReason switch
     {
@@ -64,5 +81,7 @@ public sealed record TokenState
         Epoch = record.Epoch,
         TaggedSecret = record.TaggedSecret,
         IndexSequence = record.IndexSequence,
+        RequestedPermissions = record.RequestedPermissions,
+        AllowedCidrs = record.AllowedCidrs,
     };
 }

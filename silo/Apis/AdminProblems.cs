@@ -25,6 +25,7 @@ public static class AdminProblems
         BadRequestCode, NotFoundCode, MethodNotAllowedCode,
         "invalid_org_id", "invalid_user_id", "invalid_token_id", "invalid_permissions", "invalid_name",
         "invalid_expires_in_days", "invalid_reason", "invalid_limit", "invalid_cursor", "invalid_actor",
+        "invalid_allowed_cidrs", TokensApi.PermissionNotHeld,
         "member_not_found", "token_not_found", "organization_too_large",
         "hashing_busy", "cluster_unavailable", "storage_unavailable", "internal_error",
     };

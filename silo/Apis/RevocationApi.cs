@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ZeroPath.Grains;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
@@ -136,7 +137,8 @@ internal static class RevocationApi
 /// <summary>A token as operators see it: metadata and status, never a secret or hash.</summary>
 internal sealed record TokenDetailsResponse(
     Guid TokenId, string OrgId, string UserId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
-    string Status, DateTimeOffset? RevokedAt, string? Reason)
+    string Status, DateTimeOffset? RevokedAt, string? Reason, ImmutableArray<string>? Permissions, ImmutableArray<string>? RequestedPermissions,
+    ImmutableArray<string>? AllowedCidrs)
 {
     public static TokenDetailsResponse From(TokenDetails d) => new(
         d.TokenId, d.OrganizationId, d.UserId, d.Name, d.CreatedAt, d.ExpiresAt,
@@ -148,5 +150,8 @@ internal sealed record TokenDetailsResponse(
             _ => "deleted",
         },
         d.Status is TokenStatus.Revoked or TokenStatus.Deleted ? d.EndedAt : null,
-        d.Reason);
+        d.Reason,
+        d.Permissions,
+        d.RequestedPermissions,
+        d.AllowedCidrs);
 }

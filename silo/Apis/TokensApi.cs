@@ -10,14 +10,18 @@ internal static class TokensApi
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 500;
 
+    /// <summary>A token asked for a permission its owner does not hold.</summary>
+    public const string PermissionNotHeld = "permission_not_held";
+
     public static void MapTokensApi(this RouteGroupBuilder admin)
     {
         admin.MapPost("/orgs/{orgId}/tokens", CreateToken)
             .AdminRoute("CreateToken", "Create a token for a member; the answer carries its secret, the only time it is shown")
             .JsonBody<CreateTokenRequest>()
             .Produces<CreatedTokenResponse>(StatusCodes.Status201Created)
-            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id", "invalid_name", "invalid_expires_in_days")
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id", "invalid_name", "invalid_expires_in_days", "invalid_permissions", "invalid_allowed_cidrs")
             .Problem(StatusCodes.Status404NotFound, "member_not_found")
+            .Problem(StatusCodes.Status422UnprocessableEntity, PermissionNotHeld)
             .Problem(StatusCodes.Status409Conflict, "organization_too_large")
             .Problem(StatusCodes.Status503ServiceUnavailable, "hashing_busy");
         admin.MapGet("/orgs/{orgId}/tokens", ListTokens)
@@ -76,11 +80,43 @@ internal static class TokensApi
                 $"expiresInDays must be a whole number from {TokenRules.MinExpiresInDays} to {TokenRules.MaxExpiresInDays}.");
         }
 
-        var result = await grains.GetGrain<IOrganizationGrain>(orgId).CreateToken(new CreateTokenCommand(userId, name, days));
+        ImmutableArray<string>? permissions = null;
+        if (body.Permissions is { } asked)
+        {
+            if (asked.Length > TokenRules.MaxPermissions || asked.Any(p => p is null || !TokenRules.IsValidPermission(p)))
+            {
+                return Problems.BadRequest(
+                    "invalid_permissions",
+                    $"permissions must be an array of at most {TokenRules.MaxPermissions} permissions, each 1–{TokenRules.MaxPermissionLength} characters of letters, digits and ':', '.', '_', '-', '*'.");
+            }
+
+            permissions = TokenRules.NormalizePermissions(asked!);
+        }
+
+        ImmutableArray<string>? cidrs = null;
+        if (body.AllowedCidrs is { } ranges)
+        {
+            if (!TokenRules.TryNormalizeCidrs(ranges, out var normalized, out var invalid))
+            {
+                return Problems.BadRequest(
+                    "invalid_allowed_cidrs",
+                    (invalid is null ? "" : $"'{Truncate(invalid)}' is not an address range. ")
+                    + $"allowedCidrs must be an array of 1–{TokenRules.MaxAllowedCidrs} IPv4 or IPv6 ranges such as 203.0.113.0/24 or 2001:db8::/32 (no bits set past the prefix), or single addresses.");
+            }
+
+            cidrs = normalized;
+        }
+
+        var result = await grains.GetGrain<IOrganizationGrain>(orgId).CreateToken(new CreateTokenCommand(userId, name, days, permissions, cidrs));
         switch (result.Status)
         {
             case CreateTokenStatus.MemberNotFound:
                 return Problems.NotFound("member_not_found", $"User '{userId}' is not a member of organization '{orgId}'.");
+            case CreateTokenStatus.PermissionNotHeld:
+                return Problems.Result(
+                    StatusCodes.Status422UnprocessableEntity,
+                    PermissionNotHeld,
+                    $"permissions must be a subset of the permissions user '{userId}' holds in organization '{orgId}'.");
             case CreateTokenStatus.Busy:
                 return Problems.Unavailable("hashing_busy", "Too many secrets are being hashed right now; retry shortly.");
         }
@@ -89,7 +125,7 @@ internal static class TokensApi
         // The one response that carries a secret: no cache may keep it.
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Json(
-            new CreatedTokenResponse(token.TokenId, token.Secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions),
+            new CreatedTokenResponse(token.TokenId, token.Secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions, token.AllowedCidrs),
             statusCode: StatusCodes.Status201Created);
     }
 
@@ -117,7 +153,7 @@ internal static class TokensApi
         for (var i = 0; i < items.Length; i++)
         {
             var t = page.Items[i];
-            items[i] = new TokenListItem(t.TokenId, t.Name, t.UserId, t.CreatedAt, t.ExpiresAt);
+            items[i] = new TokenListItem(t.TokenId, t.Name, t.UserId, t.CreatedAt, t.ExpiresAt, Restrictions(t.Restrictions));
         }
 
         return TypedResults.Ok(new TokenListResponse(orgId, items, page.NextCursor));
@@ -152,12 +188,34 @@ internal static class TokensApi
         return element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out days) && TokenRules.IsValidExpiresInDays(days);
     }
 
-    private sealed record CreateTokenRequest(string? UserId, string? Name, JsonElement? ExpiresInDays);
+    /// <summary>A refused entry echoed in a problem's detail, kept short.</summary>
+    private static string Truncate(string text) => text.Length <= TokenRules.MaxCidrLength ? text : text[..TokenRules.MaxCidrLength] + "…";
+
+    private static readonly string[] NoRestrictions = [];
+    private static readonly string[] PermissionsOnly = ["permissions"];
+    private static readonly string[] AddressesOnly = ["addresses"];
+    private static readonly string[] Both = ["permissions", "addresses"];
+
+    /// <summary>Which creation options narrow a token, as lists show them.</summary>
+    internal static string[] Restrictions(TokenRestrictions restrictions) => restrictions switch
+    {
+        TokenRestrictions.None => NoRestrictions,
+        TokenRestrictions.Permissions => PermissionsOnly,
+        TokenRestrictions.Addresses => AddressesOnly,
+        _ => Both,
+    };
+
+    /// <summary>
+    /// <c>permissions</c>: a subset of the member's permissions the token is limited to (omitted or null: all of them);
+    /// <c>allowedCidrs</c>: the client address ranges it is accepted from (omitted or null: any).
+    /// </summary>
+    private sealed record CreateTokenRequest(string? UserId, string? Name, JsonElement? ExpiresInDays, string?[]? Permissions = null, string?[]? AllowedCidrs = null);
 
     private sealed record CreatedTokenResponse(
-        Guid TokenId, string TokenSecret, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ImmutableArray<string> Permissions);
+        Guid TokenId, string TokenSecret, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ImmutableArray<string> Permissions,
+        ImmutableArray<string>? AllowedCidrs);
 
     private sealed record TokenListResponse(string OrgId, TokenListItem[] Items, string? NextCursor);
 
-    private sealed record TokenListItem(Guid TokenId, string? Name, string UserId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+    private sealed record TokenListItem(Guid TokenId, string? Name, string UserId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string[] Restrictions);
 }

@@ -47,7 +47,7 @@ public class HostileClientTests(ITestOutputHelper output)
             "IOrganizationGrain.AddToken", "IOrganizationGrain.RunFanOuts", "IOrganizationGrain.PendingWork",
             "IMemberGrain.SetPermissions", "IMemberGrain.GetPermissions", "IMemberGrain.Remove",
             "ITokenIndexShardGrain.Add", "ITokenIndexShardGrain.Remove", "ITokenIndexShardGrain.Find", "ITokenIndexShardGrain.Page", "ITokenIndexShardGrain.Summary",
-            "ITokenGrain.Initialize", "ITokenGrain.Terminate", "ITokenGrain.UpdatePermissions", "ITokenGrain.Describe",
+            "ITokenGrain.Initialize", "ITokenGrain.Terminate", "ITokenGrain.UpdatePermissions", "ITokenGrain.FollowOwnerPermissions", "ITokenGrain.Describe",
             "IRevocationMarksGrain.Publish", "ITokenEventHubGrain.PublishEnded", "ITokenEventHubGrain.PublishPermissions",
             "IAuditLogGrain.Record", "IAuditSegmentGrain.Write", "ITokenGrain.Initialize (forged proof)",
         })

@@ -80,6 +80,35 @@ public class ZpctlTests(ZpctlFixture fixture) : IClassFixture<ZpctlFixture>
     }
 
     [Fact]
+    public async Task A_narrower_token_is_created_with_permissions_and_address_ranges_that_show_in_details_and_lists()
+    {
+        var org = $"cli-{Guid.NewGuid():N}";
+        Assert.Equal(0, (await fixture.RunAsync(Key, "members", "set", "--org", org, "--user", "alice", "--permission", "scans:read", "--permission", "vulns:write")).Exit);
+
+        var created = await fixture.RunAsync(
+            Key, "tokens", "create", "--org", org, "--user", "alice", "--permission", "scans:read", "--allow-cidr", "2001:DB8::/32", "--allow-cidr", "203.0.113.7", "--json");
+
+        Assert.Equal(0, created.Exit);
+        var token = JsonDocument.Parse(created.Out).RootElement;
+        Assert.Equal(["scans:read"], token.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(["2001:db8::/32", "203.0.113.7/32"], token.GetProperty("allowedCidrs").EnumerateArray().Select(p => p.GetString()));
+        var id = token.GetProperty("tokenId").GetString()!;
+        var shown = await fixture.RunAsync(Key, "tokens", "show", id);
+        Assert.Contains("2001:db8::/32,203.0.113.7/32", shown.Out, StringComparison.Ordinal);
+        var list = await fixture.RunAsync(Key, "tokens", "list", "--org", org);
+        Assert.Contains("permissions,addresses", list.Out, StringComparison.Ordinal);
+
+        // Without the options: all of the member's permissions, any address.
+        var open = JsonDocument.Parse((await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--json")).Out).RootElement;
+        Assert.Equal(["scans:read", "vulns:write"], open.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(JsonValueKind.Null, open.GetProperty("allowedCidrs").ValueKind);
+
+        var refused = await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--permission", "admin:all");
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("permission_not_held", refused.Out + refused.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_secret_is_printed_once_at_creation_in_table_mode_too()
     {
         var org = $"cli-{Guid.NewGuid():N}";

@@ -73,4 +73,60 @@ public class TokenRulesTests
     [InlineData('é')]
     public void Legacy_secrets_are_base64url_only(char bad) =>
         Assert.False(TokenSecretFormat.IsWellFormed(new string('a', 42) + bad));
+
+    [Theory]
+    [InlineData("10.0.0.0/8", "10.0.0.0/8")]
+    [InlineData(" 203.0.113.7 ", "203.0.113.7/32")]
+    [InlineData("203.0.113.0/24", "203.0.113.0/24")]
+    [InlineData("0.0.0.0/0", "0.0.0.0/0")]
+    [InlineData("2001:DB8::/32", "2001:db8::/32")]
+    [InlineData("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1/128")]
+    [InlineData("::/0", "::/0")]
+    public void Address_ranges_are_stored_in_canonical_form(string text, string canonical)
+    {
+        Assert.True(TokenRules.TryNormalizeCidr(text, out var normalized));
+        Assert.Equal(canonical, normalized);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("10.0.0.1/8")]
+    [InlineData("10.0.0.0/33")]
+    [InlineData("10.0.0.0/")]
+    [InlineData("10.0.0.0/-1")]
+    [InlineData("10.0.0.0/+8")]
+    [InlineData("10.0.0.0/8/8")]
+    [InlineData("10.1")]
+    [InlineData("010.0.0.1")]
+    [InlineData("2001:db8::/129")]
+    [InlineData("2001:db8::1/32")]
+    [InlineData("fe80::1%eth0")]
+    [InlineData("::ffff:10.0.0.0/104")]
+    [InlineData("example.com")]
+    [InlineData("10.0.0.0 /8")]
+    public void Anything_else_is_not_an_address_range(string text) => Assert.False(TokenRules.TryNormalizeCidr(text, out _));
+
+    [Fact]
+    public void A_tokens_ranges_are_one_to_32_distinct_and_ordered()
+    {
+        Assert.True(TokenRules.TryNormalizeCidrs(["2001:db8::/32", "10.0.0.0/8", "10.0.0.0/8"], out var normalized, out _));
+        Assert.Equal(["10.0.0.0/8", "2001:db8::/32"], normalized.ToArray());
+        Assert.True(TokenRules.AreCanonicalCidrs(normalized));
+        Assert.False(TokenRules.AreCanonicalCidrs(["2001:db8::/32", "10.0.0.0/8"]));
+        Assert.False(TokenRules.TryNormalizeCidrs([], out _, out _));
+        Assert.False(TokenRules.TryNormalizeCidrs([.. Enumerable.Range(0, 33).Select(i => $"10.0.{i}.0/24")], out _, out _));
+        Assert.True(TokenRules.TryNormalizeCidrs([.. Enumerable.Range(0, 32).Select(i => $"10.0.{i}.0/24")], out _, out _));
+        Assert.False(TokenRules.TryNormalizeCidrs(["10.0.0.0/8", "nope"], out _, out var invalid));
+        Assert.Equal("nope", invalid);
+    }
+
+    [Fact]
+    public void Effective_permissions_are_the_owners_narrowed_to_the_tokens_subset()
+    {
+        Assert.Equal(["a", "b"], TokenRules.EffectivePermissions(null, ["a", "b"]).ToArray());
+        Assert.Equal(["b"], TokenRules.EffectivePermissions(["b", "c"], ["a", "b"]).ToArray());
+        Assert.Empty(TokenRules.EffectivePermissions([], ["a", "b"]));
+        Assert.Equal("c", TokenRules.FirstNotHeld(["b", "c"], ["a", "b"]));
+        Assert.Null(TokenRules.FirstNotHeld(["b"], ["a", "b"]));
+    }
 }

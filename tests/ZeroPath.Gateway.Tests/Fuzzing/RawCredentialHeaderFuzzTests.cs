@@ -71,8 +71,13 @@ public class RawCredentialHeaderFuzzTests(KestrelGatewayFixture fixture, ITestOu
     /// <summary>A CR or LF in a value ends the header line early: what Kestrel then sees is not the pair generated.</summary>
     /// <summary>
     /// A header (any header, not only the credentials) with a line break, a control character or a byte outside ASCII:
-    /// Kestrel answers 400 before the gateway sees the request, whatever the credentials.
+    /// Kestrel answers 400 before the gateway sees the request, whatever the credentials. Or headers near or over
+    /// Kestrel's 32 KB limit on all of them (<c>MaxRequestHeadersTotalSize</c>): it answers 431, whatever the credentials.
     /// </summary>
     private static bool HasBytesKestrelRefuses(FuzzRequest request) =>
-        request.Headers.Any(h => h.Value.Any(c => (c < 0x20 && c != '\t') || c >= 0x7F));
+        request.Headers.Any(h => h.Value.Any(c => (c < 0x20 && c != '\t') || c >= 0x7F))
+        || request.Headers.Sum(h => h.Key.Length + h.Value.Length + 4) > NearKestrelHeaderLimit;
+
+    /// <summary>Kestrel's default <c>MaxRequestHeadersTotalSize</c> (32 KiB), less a margin for how it counts.</summary>
+    private const int NearKestrelHeaderLimit = 32 * 1024 - 1024;
 }

@@ -27,7 +27,7 @@ public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
         Assert.True(response.Headers.CacheControl?.NoStore);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(
-            ["tokenId", "tokenSecret", "name", "createdAt", "expiresAt", "permissions"],
+            ["tokenId", "tokenSecret", "name", "createdAt", "expiresAt", "permissions", "allowedCidrs"],
             body.EnumerateObject().Select(p => p.Name));
         var tokenId = body.GetProperty("tokenId").GetGuid();
         var secret = body.GetProperty("tokenSecret").GetString()!;
@@ -117,6 +117,103 @@ public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
     }
 
     [Fact]
+    public async Task Create_with_a_subset_and_address_ranges_is_201_with_both_and_they_show_in_details_and_lists()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostAsJsonAsync(
+            $"/admin/v1/orgs/{org}/tokens",
+            new { userId = "alice", permissions = new[] { "scans:read" }, allowedCidrs = new[] { "2001:DB8::/32", "203.0.113.7", "10.0.0.0/8" } });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["scans:read"], body.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(
+            ["10.0.0.0/8", "2001:db8::/32", "203.0.113.7/32"],
+            body.GetProperty("allowedCidrs").EnumerateArray().Select(p => p.GetString()));
+        var tokenId = body.GetProperty("tokenId").GetGuid();
+        var validation = await factory.Grains.GetGrain<ITokenGrain>(tokenId).Validate(body.GetProperty("tokenSecret").GetString()!);
+        Assert.Equal(["scans:read"], validation.Permissions.ToArray());
+
+        var details = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/tokens/{tokenId}");
+        Assert.Equal(["scans:read"], details.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(["scans:read"], details.GetProperty("requestedPermissions").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(3, details.GetProperty("allowedCidrs").GetArrayLength());
+
+        var page = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens");
+        var item = Assert.Single(page.GetProperty("items").EnumerateArray());
+        Assert.Equal(["permissions", "addresses"], item.GetProperty("restrictions").EnumerateArray().Select(p => p.GetString()));
+    }
+
+    [Fact]
+    public async Task A_token_without_options_shows_all_its_owners_permissions_and_no_restriction()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+        var created = await client.CreateTokenAsync(org, new { userId = "alice", permissions = (string[]?)null, allowedCidrs = (string[]?)null });
+        var tokenId = created.GetProperty("tokenId").GetGuid();
+
+        var details = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/tokens/{tokenId}");
+
+        Assert.Equal(JsonValueKind.Null, details.GetProperty("requestedPermissions").ValueKind);
+        Assert.Equal(JsonValueKind.Null, details.GetProperty("allowedCidrs").ValueKind);
+        Assert.Equal(["scans:read", "vulns:write"], details.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        var page = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens");
+        Assert.Equal(0, Assert.Single(page.GetProperty("items").EnumerateArray()).GetProperty("restrictions").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_permission_the_member_does_not_hold_is_422_permission_not_held()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostAsJsonAsync($"/admin/v1/orgs/{org}/tokens", new { userId = "alice", permissions = new[] { "scans:read", "admin:all" } });
+
+        await ProblemAssert.IsProblemAsync(response, (HttpStatusCode)422, "permission_not_held");
+        var page = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens");
+        Assert.Equal(0, page.GetProperty("items").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("[\"a,b\"]")]
+    [InlineData("[null]")]
+    [InlineData("[\"\"]")]
+    public async Task A_malformed_permission_is_400(string permissions)
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostRawAsync($"/admin/v1/orgs/{org}/tokens", $"{{\"userId\":\"alice\",\"permissions\":{permissions}}}");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "invalid_permissions");
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("[\"10.0.0.1/8\"]")]
+    [InlineData("[\"10.0.0.0/33\"]")]
+    [InlineData("[\"example.com\"]")]
+    [InlineData("[null]")]
+    [InlineData("[\"2001:db8::/129\"]")]
+    public async Task A_bad_address_range_is_400_invalid_allowed_cidrs(string cidrs)
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostRawAsync($"/admin/v1/orgs/{org}/tokens", $"{{\"userId\":\"alice\",\"allowedCidrs\":{cidrs}}}");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "invalid_allowed_cidrs");
+    }
+
+    [Fact]
+    public async Task More_than_32_address_ranges_is_400()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostAsJsonAsync(
+            $"/admin/v1/orgs/{org}/tokens", new { userId = "alice", allowedCidrs = Enumerable.Range(0, 33).Select(i => $"10.0.{i}.0/24").ToArray() });
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "invalid_allowed_cidrs");
+    }
+
+    [Fact]
     public async Task List_returns_active_tokens_without_secret_or_hash()
     {
         var (client, org) = await OrgWithAliceAsync();
@@ -132,7 +229,7 @@ public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
         Assert.Equal(["orgId", "items", "nextCursor"], page.EnumerateObject().Select(p => p.Name));
         Assert.Equal(JsonValueKind.Null, page.GetProperty("nextCursor").ValueKind);
         var item = Assert.Single(page.GetProperty("items").EnumerateArray());
-        Assert.Equal(["tokenId", "name", "userId", "createdAt", "expiresAt"], item.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["tokenId", "name", "userId", "createdAt", "expiresAt", "restrictions"], item.EnumerateObject().Select(p => p.Name));
         Assert.Equal(kept.GetProperty("tokenId").GetGuid(), item.GetProperty("tokenId").GetGuid());
         Assert.DoesNotContain(kept.GetProperty("tokenSecret").GetString()!, text, StringComparison.Ordinal);
         Assert.DoesNotContain("argon2", text, StringComparison.OrdinalIgnoreCase);
