@@ -48,14 +48,14 @@ internal static class WebhooksApi
             });
     }
 
-    private static async Task<IResult> AddWebhook(string orgId, HttpRequest request, IGrainFactory grains, WebhookSigner signer, CancellationToken cancellationToken)
+    private static async Task<IResult> AddWebhook(string orgId, HttpContext context, IGrainFactory grains, WebhookSigner signer, CancellationToken cancellationToken)
     {
         if (RouteIds.CheckOrganization(orgId) is { } badId)
         {
             return badId;
         }
 
-        var (body, problem) = await JsonBody.ReadAsync<AddWebhookRequest>(request, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<AddWebhookRequest>(context.Request, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -85,6 +85,8 @@ internal static class WebhooksApi
                 StatusCodes.Status409Conflict, "too_many_webhooks", $"An organization has at most {WebhookRules.MaxWebhooks} webhooks; remove one first.");
         }
 
+        // It carries the signing secret: no cache may keep it.
+        context.Response.Headers.CacheControl = "no-store";
         var created = new CreatedWebhookResponse(
             webhook.WebhookId, orgId, webhook.Url, webhook.Events, webhook.CreatedAt, signer.Secret(orgId, webhook.WebhookId));
         return TypedResults.Created($"{AdminApi.Prefix}/orgs/{orgId}/webhooks/{webhook.WebhookId:D}", created);
