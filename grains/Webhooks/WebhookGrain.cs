@@ -96,8 +96,12 @@ public sealed partial class WebhookGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        deliverReminderSet = await this.GetReminder(DeliverReminder, cancellationToken) is not null;
-        StartPolling();
+        // Most organizations owe nothing (most have no webhook): then activation reads the state and nothing else.
+        if (Hooks.Deliveries.Any(d => d.IsOwed))
+        {
+            deliverReminderSet = await this.GetReminder(DeliverReminder, cancellationToken) is not null;
+            StartPolling();
+        }
     }
 
     public async Task<WebhookInfo?> Add(string url, ImmutableArray<string> events)
