@@ -86,6 +86,7 @@ public sealed partial class WebhookGrain(
 
     private Task writes = Task.CompletedTask;
     private IGrainTimer? poll;
+    private IGrainTimer? sweep;
     private bool delivering;
     private bool sweeping;
     private bool deliverReminderSet;
@@ -111,12 +112,9 @@ public sealed partial class WebhookGrain(
             return null;
         }
 
-        if (Hooks.Webhooks.Count == 0)
-        {
-            // Events recorded before the first webhook are not delivered: start from the trail's end.
-            Hooks.NextSequence = Math.Max(Hooks.NextSequence, await GrainFactory.GetGrain<IAuditLogGrain>(OrganizationId).Count());
-        }
-
+        // Events handed over while the organization had no webhook were passed over (Enqueue takes nothing then), so
+        // the first webhook gets what is recorded from now on. The trail is not asked for its count: it may be waiting
+        // on this grain's Enqueue, and this turn waiting on it would be a cycle.
         var webhook = new WebhookInfo(Guid.NewGuid(), url, [.. events.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], time.GetUtcNow());
         Hooks.Webhooks.Add(webhook);
         await WriteAsync();
@@ -212,7 +210,8 @@ public sealed partial class WebhookGrain(
 
             // The sweep reads the organization's token list: it runs interleaved, so the trail's hand-over to this
             // grain (which the organization may be waiting on) never waits behind it.
-            this.RegisterGrainTimer(
+            sweep?.Dispose();
+            sweep = this.RegisterGrainTimer(
                 _ => SweepExpiringAsync(),
                 new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = true });
             return;
