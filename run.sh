@@ -89,6 +89,8 @@ call_key="$(keep_secret "$state/cluster-call-key" random_key)"
 # - the identity signing key (gateways sign the identity headers; the demo upstream verifies them):
 signing_key="$(keep_secret "$state/identity-signing-key" random_key)"
 redis_password="$(keep_secret "$state/redis-password" random_password)"
+# - the webhook signing key (derives each webhook's signing secret; the same on every silo):
+webhook_key="$(keep_secret "$state/webhook-signing-key" random_key)"
 tls="$state/tls"
 deploy/tls/make-cluster-certs.sh "$tls"
 
@@ -164,7 +166,7 @@ say "==> starting $silos silo(s), $gateways gateway(s) and the demo upstream (lo
 for ((i = 0; i < silos; i++)); do
   ZeroPath__SecretFormat__CurrentKeyId=l1 ZeroPath__SecretFormat__Keys__l1="$format_key" \
     ZeroPath__Cluster__CallKey="$call_key" ZP_ADMIN_KEY="$admin_key" ZP_ADMIN_KEY_NEXT="$admin_key_next" \
-    ZeroPath__Cluster__RedisPassword="$redis_password" \
+    ZeroPath__Cluster__RedisPassword="$redis_password" ZeroPath__Webhooks__SigningKey="$webhook_key" \
     start_app "silo-$i" silo ZeroPath.Silo "${cluster[@]}" \
     --ZeroPath:Cluster:Tls:CertificatePath="$tls/silo.pem" --ZeroPath:Cluster:Tls:KeyPath="$tls/silo.key" \
     --Urls="http://127.0.0.1:$((8081 + o + 2 * i))" --ZeroPath:Silo:SiloName="silo-$i" \

@@ -204,10 +204,87 @@ var audit = Verb("audit", "An organization's audit trail, newest first", async (
     return exit;
 }, org, limit, before);
 
+var webhookUrl = new Option<string>("--webhook-url") { Description = "Absolute http(s) URL the events are POSTed to", Required = true };
+var webhookEvents = new Option<string[]>("--event")
+{
+    Description = "An event type (repeat for several): token.created, token.expiring, token.expired, token.revoked, token.deleted",
+    AllowMultipleArgumentsPerToken = true,
+    Required = true,
+};
+var webhookId = new Argument<string>("webhook-id") { Description = "Webhook ID (UUID)" };
+var deliveryCursor = new Option<long?>("--cursor") { Description = "nextCursor from the previous page" };
+var deliveryLimit = TokenList.LimitOption("Deliveries per page (1-500, default 50)");
+string Webhook(ParseResult p) => Uri.EscapeDataString(p.GetValue(webhookId)!);
+
+var webhooks = new Command("webhooks", "Register, list and remove an organization's webhooks, and see their deliveries")
+{
+    Verb("add", "Register a webhook; prints its signing secret once", async (p, c, ct) =>
+    {
+        var (exit, body) = await c.SendAsync(HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/webhooks", new { url = p.GetValue(webhookUrl), events = p.GetValue(webhookEvents) }, ct);
+        if (exit == ExitCodes.Ok)
+        {
+            if (p.GetValue(json))
+            {
+                Output.Json(body);
+            }
+            else
+            {
+                Output.Table(body, "webhookId", "url", "events");
+                Console.WriteLine();
+                Console.WriteLine($"Signing secret (shown once, store it now): {TerminalText.Escape(body!.Value.GetProperty("signingSecret").GetString())}");
+            }
+        }
+
+        return exit;
+    }, org, webhookUrl, webhookEvents),
+    Verb("list", "An organization's webhooks", async (p, c, ct) =>
+    {
+        var (exit, body) = await c.SendAsync(HttpMethod.Get, $"/admin/v1/orgs/{Org(p)}/webhooks", null, ct);
+        if (exit == ExitCodes.Ok)
+        {
+            if (p.GetValue(json))
+            {
+                Output.Json(body);
+            }
+            else
+            {
+                Output.Table(body!.Value.GetProperty("webhooks"), "webhookId", "url", "events", "createdAt");
+            }
+        }
+
+        return exit;
+    }, org),
+    Verb("remove", "Remove a webhook", (p, c, ct) =>
+        Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/webhooks/{Webhook(p)}", null, ct, message: "removed"), org, webhookId),
+    Verb("deliveries", "A webhook's deliveries, newest first, with their status", async (p, c, ct) =>
+    {
+        var query = $"?limit={p.GetValue(deliveryLimit) ?? 50}" + (p.GetValue(deliveryCursor) is { } next ? $"&cursor={next}" : "");
+        var (exit, body) = await c.SendAsync(HttpMethod.Get, $"/admin/v1/orgs/{Org(p)}/webhooks/{Webhook(p)}/deliveries{query}", null, ct);
+        if (exit == ExitCodes.Ok)
+        {
+            if (p.GetValue(json))
+            {
+                Output.Json(body);
+            }
+            else
+            {
+                Output.Table(body!.Value.GetProperty("deliveries"), "deliveryId", "eventId", "eventType", "status", "attempts", "lastStatusCode", "nextAttemptAt");
+                if (body.Value.GetProperty("nextCursor") is { ValueKind: JsonValueKind.Number } older)
+                {
+                    Console.WriteLine($"(older deliveries: --cursor {older})");
+                }
+            }
+        }
+
+        return exit;
+    }, org, webhookId, deliveryLimit, deliveryCursor),
+};
+
 root.Subcommands.Add(tokens);
 root.Subcommands.Add(revoke);
 root.Subcommands.Add(members);
 root.Subcommands.Add(audit);
+root.Subcommands.Add(webhooks);
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -7,6 +7,7 @@ using ZeroPath.Grains.Revocations;
 using ZeroPath.Grains.Secrets;
 using ZeroPath.Grains.Security;
 using ZeroPath.Grains.Tokens;
+using ZeroPath.Grains.Webhooks;
 using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains;
@@ -44,6 +45,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IIncomingGrainCallFilter, ClusterCallGate>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RevocationMarksCache>();
+        AddWebhooks(services, configuration);
         services.AddGrainService<RevocationMarksService>();
         services.TryAddSingleton<IRevocationMarksServiceClient, RevocationMarksServiceClient>();
         return services;
@@ -65,6 +67,33 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(options.ToProof());
         services.AddSingleton<IOutgoingGrainCallFilter, ClusterCallStamp>();
         return services;
+    }
+
+    /// <summary>Webhook settings (<c>ZeroPath:Webhooks</c>), the signer and the HTTP client deliveries go out with: no redirects, bounded time.</summary>
+    private static void AddWebhooks(IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(WebhookOptions.SectionName).Get<WebhookOptions>() ?? new WebhookOptions();
+        var problems = options.Problems().Select(p => $"{WebhookOptions.SectionName}:{p.Key} {p.Problem}").ToList();
+        if (problems.Count > 0)
+        {
+            throw InvalidConfiguration(problems);
+        }
+
+        services.TryAddSingleton(options);
+        services.TryAddSingleton<WebhookSigner>();
+        services.AddHttpClient(WebhookGrain.HttpClientName, client =>
+            {
+                client.Timeout = options.Timeout;
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("ZeroPath-Webhooks/1");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
+            {
+                // A redirect would send a signed event somewhere the URL check never saw.
+                AllowAutoRedirect = false,
+                ConnectTimeout = options.Timeout,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                UseCookies = false,
+            });
     }
 
     private static InvalidOperationException InvalidConfiguration(List<string> problems) =>

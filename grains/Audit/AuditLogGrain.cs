@@ -49,6 +49,10 @@ public sealed class AuditLogGrain(
                 metrics.AuditRecorded(recorded.Action);
             }
         }
+
+        // Then the organization's webhooks, which take each sequence once: a retried Record (after a crash or a failure
+        // here) queues nothing twice, and a failure here fails Record, so the organization keeps the events and retries.
+        await GrainFactory.GetGrain<IWebhookGrain>(this.GetPrimaryKeyString()).Enqueue(events);
     }
 
     public Task<long> Count() => Task.FromResult(state.State.Count);

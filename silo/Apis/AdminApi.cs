@@ -59,6 +59,7 @@ public static class AdminApi
         admin.MapTokensApi();
         admin.MapRevocationApi();
         admin.MapAuditApi();
+        admin.MapWebhooksApi();
         app.MapOpenApi(AdminOpenApi.DocumentPath);
         return app;
     }

@@ -129,7 +129,7 @@ internal static class AdminOpenApi
             parameter.Schema = parameter.Name switch
             {
                 "orgId" or "userId" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = IdPattern, MinLength = 1, MaxLength = TokenRules.MaxIdLength },
-                "tokenId" => new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid", Pattern = UuidPattern },
+                "tokenId" or "webhookId" => new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid", Pattern = UuidPattern },
                 _ => parameter.Schema,
             };
         }
@@ -204,6 +204,24 @@ internal static class AdminOpenApi
                         Minimum = TokenRules.MinExpiresInDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
                         Maximum = TokenRules.MaxExpiresInDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
                         Description = $"Default {TokenRules.DefaultExpiresInDays}.",
+                    };
+                    break;
+                case "AddWebhookRequest":
+                    schema.Required = new HashSet<string> { "url", "events" };
+                    schema.Properties!["url"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.String,
+                        Format = "uri",
+                        MinLength = 1,
+                        MaxLength = WebhookRules.MaxUrlLength,
+                        Description = "Absolute http or https URL, without user name, password or fragment.",
+                    };
+                    schema.Properties["events"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Array,
+                        MinItems = 1,
+                        MaxItems = WebhookRules.EventTypes.Length,
+                        Items = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. WebhookRules.EventTypes.Select(e => (JsonNode)e)] },
                     };
                     break;
                 case "ReasonRequest":

@@ -27,7 +27,8 @@ public static class AdminProblems
         "invalid_expires_in_days", "invalid_reason", "invalid_limit", "invalid_cursor", "invalid_actor",
         "invalid_allowed_cidrs", TokensApi.PermissionNotHeld,
         "member_not_found", "token_not_found", "organization_too_large",
-        "hashing_busy", "cluster_unavailable", "storage_unavailable", "internal_error",
+        "invalid_webhook_url", "invalid_webhook_events", "invalid_webhook_id", "webhook_not_found", "too_many_webhooks",
+        "webhooks_not_configured", "hashing_busy", "cluster_unavailable", "storage_unavailable", "internal_error",
     };
 
     public static IResult Unauthorized() =>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ZeroPath.Testing;
 
 namespace ZeroPath.EndToEnd.Tests;
 
@@ -12,7 +13,13 @@ public sealed class ZpctlFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Silo = (await LocalSystem.CreateAsync()).WithCheapArgon2().StartSilo();
+        var system = (await LocalSystem.CreateAsync()).WithCheapArgon2();
+        foreach (var (key, value) in TestSettings.Webhooks)
+        {
+            system.SiloSettings[key] = value!;
+        }
+
+        Silo = system.StartSilo();
         await Silo.WaitUntilOkAsync("/readyz");
     }
 
@@ -106,6 +113,44 @@ public class ZpctlTests(ZpctlFixture fixture) : IClassFixture<ZpctlFixture>
         var refused = await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--permission", "admin:all");
         Assert.NotEqual(0, refused.Exit);
         Assert.Contains("permission_not_held", refused.Out + refused.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_operator_registers_a_webhook_that_a_real_receiver_gets_signed_events_from_and_removes_it()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var org = $"cli-{Guid.NewGuid():N}";
+        var added = await fixture.RunAsync(Key, "webhooks", "add", "--org", org, "--webhook-url", receiver.Url, "--event", "token.created", "--event", "token.deleted");
+        Assert.Equal(0, added.Exit);
+        var signingSecret = Regex.Match(added.Out, @"Signing secret \(shown once, store it now\): (whsec_\S+)").Groups[1].Value;
+        Assert.NotEmpty(signingSecret);
+        var list = await fixture.RunAsync(Key, "webhooks", "list", "--org", org, "--json");
+        var webhookId = JsonDocument.Parse(list.Out).RootElement.GetProperty("webhooks")[0].GetProperty("webhookId").GetString()!;
+        Assert.DoesNotContain(signingSecret, list.Out, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await fixture.RunAsync(Key, "members", "set", "--org", org, "--user", "alice", "--permission", "scans:read")).Exit);
+        var created = await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--json");
+        var tokenSecret = JsonDocument.Parse(created.Out).RootElement.GetProperty("tokenSecret").GetString()!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (receiver.Requests.IsEmpty)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the delivery");
+            await Task.Delay(50);
+        }
+
+        var request = Assert.Single(receiver.Requests);
+        Assert.True(WebhookReceiver.SignatureValid(request.Headers["ZeroPath-Signature"], request.Body, signingSecret));
+        Assert.Equal("token.created", JsonDocument.Parse(request.Body).RootElement.GetProperty("type").GetString());
+        Assert.DoesNotContain(tokenSecret, request.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain(signingSecret, request.Body, StringComparison.Ordinal);
+
+        var deliveries = await fixture.RunAsync(Key, "webhooks", "deliveries", "--org", org, webhookId);
+        Assert.Equal(0, deliveries.Exit);
+        Assert.Contains("delivered", deliveries.Out, StringComparison.Ordinal);
+        Assert.Contains("token.created", deliveries.Out, StringComparison.Ordinal);
+        var removed = await fixture.RunAsync(Key, "webhooks", "remove", "--org", org, webhookId);
+        Assert.Equal((0, "removed"), (removed.Exit, removed.Out.Trim()));
+        Assert.NotEqual(0, (await fixture.RunAsync(Key, "webhooks", "remove", "--org", org, webhookId)).Exit);
     }
 
     [Fact]

@@ -12,7 +12,12 @@ public class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Grains;
 
-    public async Task InitializeAsync() => Cluster = await TokenTestCluster.StartAsync(Silos, remindersOnFakeClock: RemindersOnFakeClock);
+    public async Task InitializeAsync() => Cluster = await TokenTestCluster.StartAsync(Silos, remindersOnFakeClock: RemindersOnFakeClock, configure: Configure);
+
+    /// <summary>Applied to each silo after the defaults.</summary>
+    protected virtual void Configure(ISiloBuilder silo)
+    {
+    }
 
     protected virtual short Silos => 1;
 

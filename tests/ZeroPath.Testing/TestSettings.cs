@@ -38,6 +38,12 @@ public static class TestSettings
         ["ZeroPath:Cluster:CallKey"] = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("zeropath test call key"u8)),
     };
 
+    /// <summary>A fixed test webhook signing key (never a production one); only the silos of webhook tests get it.</summary>
+    public static readonly IReadOnlyDictionary<string, string?> Webhooks = new Dictionary<string, string?>
+    {
+        ["ZeroPath:Webhooks:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("zeropath test webhook key"u8)),
+    };
+
     /// <summary>Cheap Argon2, the test format key and the call key: what a test silo needs (TLS files: <see cref="TestCertificates"/>).</summary>
     public static readonly IReadOnlyDictionary<string, string?> Silo = FastArgon2.Concat(SecretFormat).Concat(CallKey).ToDictionary();
 

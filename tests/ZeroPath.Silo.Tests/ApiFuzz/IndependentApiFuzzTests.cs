@@ -37,7 +37,11 @@ public sealed partial class IndependentApiFuzzTests(ITestOutputHelper output)
             Key = key,
             // Every wrong-key case would otherwise lock the fuzzer's one address out after ten (429 is declared, so
             // the run would still pass, but would test nothing more); the limiter has its own tests.
-            Overrides = new Dictionary<string, string?> { ["ZeroPath:Admin:FailedAuthentication:MaxFailures"] = "1000000" },
+            Overrides = new Dictionary<string, string?>(TestSettings.Webhooks) { ["ZeroPath:Admin:FailedAuthentication:MaxFailures"] = "1000000" },
+            // Webhooks are on (their routes answer 2xx only with a signing key), but the fuzzer's URLs name hosts
+            // anywhere: no delivery may leave the machine, so every attempt is refused before it is sent.
+            TestServices = services => services.AddHttpClient(ZeroPath.Grains.Webhooks.WebhookGrain.HttpClientName)
+                .ConfigurePrimaryHttpMessageHandler(() => new NoNetwork()),
         };
         silo.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         silo.StartServer();
@@ -152,4 +156,11 @@ public sealed partial class IndependentApiFuzzTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"^api fuzz \(independent\): (?<cases>\d+) cases, (?<failures>\d+) failures$")]
     private static partial Regex Summary();
+
+    /// <summary>Refuses every request: webhook deliveries in this test go nowhere.</summary>
+    private sealed class NoNetwork : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromException<HttpResponseMessage>(new HttpRequestException("Webhook deliveries are refused in the API fuzz test."));
+    }
 }
