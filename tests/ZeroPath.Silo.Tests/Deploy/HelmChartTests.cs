@@ -377,6 +377,24 @@ public class HelmChartTests
     }
 
     [Fact]
+    public void The_webhook_signing_key_comes_only_from_a_secret_and_trusted_proxies_reach_the_gateway()
+    {
+        static Dictionary<string, JsonNode> ContainerEnv(List<JsonNode> objects, string component) =>
+            Env(Workload(objects, component)["spec"]!["template"]!["spec"]!["containers"]![0]!);
+
+        var off = Render([]);
+        Assert.DoesNotContain("ZeroPath__Webhooks__SigningKey", ContainerEnv(off, "silo").Keys);
+        Assert.DoesNotContain(ContainerEnv(off, "gateway").Keys, k => k.StartsWith("ZeroPath__Gateway__TrustedProxies", StringComparison.Ordinal));
+
+        var on = Render(["--set", "webhooks.signingKeySecret.name=zp-webhooks", "--set", "gateway.trustedProxies={10.0.0.0/8,2001:db8::/32}"]);
+        var key = ContainerEnv(on, "silo")["ZeroPath__Webhooks__SigningKey"]["valueFrom"]!["secretKeyRef"]!;
+        Assert.Equal(("zp-webhooks", "signing-key"), (Text(key["name"]), Text(key["key"])));
+        var gateway = ContainerEnv(on, "gateway");
+        Assert.Equal(("10.0.0.0/8", "2001:db8::/32"), (Text(gateway["ZeroPath__Gateway__TrustedProxies__0"]["value"]), Text(gateway["ZeroPath__Gateway__TrustedProxies__1"]["value"])));
+        AssertRefused("gateway.trustedProxies={proxy.example.com}", "trustedProxies");
+    }
+
+    [Fact]
     public void The_ext_authz_grpc_port_is_off_by_default_and_when_enabled_is_on_the_pods_the_service_and_the_network_policy()
     {
         static JsonNode Container(List<JsonNode> objects) => Workload(objects, "gateway")["spec"]!["template"]!["spec"]!["containers"]![0]!;
