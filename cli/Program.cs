@@ -98,6 +98,31 @@ async Task<int> Call(ParseResult parse, AdminClient client, HttpMethod method, s
     return ExitCodes.Ok;
 }
 
+// One page of a list paged by a number: the JSON as it came, or a table of its items and how to ask for older ones.
+async Task<int> Page(ParseResult parse, AdminClient client, string path, string items, string[] columns, string next, string nextOption, string what, CancellationToken ct)
+{
+    var (exit, response) = await client.SendAsync(HttpMethod.Get, path, null, ct);
+    if (exit != ExitCodes.Ok)
+    {
+        return exit;
+    }
+
+    if (parse.GetValue(json))
+    {
+        Output.Json(response);
+    }
+    else
+    {
+        Output.Table(response!.Value.GetProperty(items), columns);
+        if (response.Value.GetProperty(next) is { ValueKind: JsonValueKind.Number } older)
+        {
+            Console.WriteLine($"(older {what}: {nextOption} {older})");
+        }
+    }
+
+    return ExitCodes.Ok;
+}
+
 string Org(ParseResult p) => Uri.EscapeDataString(p.GetValue(org)!);
 string User(ParseResult p) => Uri.EscapeDataString(p.GetValue(user)!);
 string Token(ParseResult p) => Uri.EscapeDataString(p.GetValue(tokenId)!);
@@ -181,28 +206,16 @@ var members = new Command("members", "Set and remove organization members")
         Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/members/{User(p)}", null, ct, message: "removed"), org, user),
 };
 
-var audit = Verb("audit", "An organization's audit trail, newest first", async (p, c, ct) =>
-{
-    var query = $"?limit={p.GetValue(limit) ?? 50}" + (p.GetValue(before) is { } b ? $"&before={b}" : "");
-    var (exit, body) = await c.SendAsync(HttpMethod.Get, $"/admin/v1/orgs/{Org(p)}/audit{query}", null, ct);
-    if (exit == ExitCodes.Ok)
-    {
-        if (p.GetValue(json))
-        {
-            Output.Json(body);
-        }
-        else
-        {
-            Output.Table(body!.Value.GetProperty("events"), "sequence", "at", "action", "actor", "tokenId", "userId", "reason");
-            if (body.Value.GetProperty("nextBefore") is { ValueKind: JsonValueKind.Number } next)
-            {
-                Console.WriteLine($"(older events: --before {next})");
-            }
-        }
-    }
-
-    return exit;
-}, org, limit, before);
+var audit = Verb("audit", "An organization's audit trail, newest first", (p, c, ct) => Page(
+    p,
+    c,
+    $"/admin/v1/orgs/{Org(p)}/audit?limit={p.GetValue(limit) ?? 50}" + (p.GetValue(before) is { } b ? $"&before={b}" : ""),
+    "events",
+    ["sequence", "at", "action", "actor", "tokenId", "userId", "reason"],
+    "nextBefore",
+    "--before",
+    "events",
+    ct), org, limit, before);
 
 var webhookUrl = new Option<string>("--webhook-url") { Description = "Absolute http(s) URL the events are POSTed to", Required = true };
 var webhookEvents = new Option<string[]>("--event")
@@ -256,28 +269,16 @@ var webhooks = new Command("webhooks", "Register, list and remove an organizatio
     }, org),
     Verb("remove", "Remove a webhook", (p, c, ct) =>
         Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/webhooks/{Webhook(p)}", null, ct, message: "removed"), org, webhookId),
-    Verb("deliveries", "A webhook's deliveries, newest first, with their status", async (p, c, ct) =>
-    {
-        var query = $"?limit={p.GetValue(deliveryLimit) ?? 50}" + (p.GetValue(deliveryCursor) is { } next ? $"&cursor={next}" : "");
-        var (exit, body) = await c.SendAsync(HttpMethod.Get, $"/admin/v1/orgs/{Org(p)}/webhooks/{Webhook(p)}/deliveries{query}", null, ct);
-        if (exit == ExitCodes.Ok)
-        {
-            if (p.GetValue(json))
-            {
-                Output.Json(body);
-            }
-            else
-            {
-                Output.Table(body!.Value.GetProperty("deliveries"), "deliveryId", "eventId", "eventType", "status", "attempts", "lastStatusCode", "nextAttemptAt");
-                if (body.Value.GetProperty("nextCursor") is { ValueKind: JsonValueKind.Number } older)
-                {
-                    Console.WriteLine($"(older deliveries: --cursor {older})");
-                }
-            }
-        }
-
-        return exit;
-    }, org, webhookId, deliveryLimit, deliveryCursor),
+    Verb("deliveries", "A webhook's deliveries, newest first, with their status", (p, c, ct) => Page(
+        p,
+        c,
+        $"/admin/v1/orgs/{Org(p)}/webhooks/{Webhook(p)}/deliveries?limit={p.GetValue(deliveryLimit) ?? 50}" + (p.GetValue(deliveryCursor) is { } next ? $"&cursor={next}" : ""),
+        "deliveries",
+        ["deliveryId", "eventId", "eventType", "status", "attempts", "lastStatusCode", "nextAttemptAt"],
+        "nextCursor",
+        "--cursor",
+        "deliveries",
+        ct), org, webhookId, deliveryLimit, deliveryCursor),
 };
 
 root.Subcommands.Add(tokens);
