@@ -114,14 +114,7 @@ public class RevocationPushTests(TwoGatewaysFixture fixture, ITestOutputHelper o
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        // One-way pushes have no reply to await; bounded wait on the observable effect.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the push did not arrive within 5 s");
-            await Task.Delay(10);
-        }
-    }
+    /// <summary>One-way pushes have no reply to await; bounded wait on the observable effect.</summary>
+    private static Task WaitUntilAsync(Func<bool> condition) =>
+        Poll.UntilAsync(condition, TimeSpan.FromSeconds(5), "the push", TimeSpan.FromMilliseconds(10));
 }

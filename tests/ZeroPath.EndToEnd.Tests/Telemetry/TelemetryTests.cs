@@ -148,6 +148,11 @@ public sealed class TelemetryRun : IAsyncLifetime
         spans.Any(s => s.Service == "zeropath-silo" && s.Scope == "Microsoft.Orleans.Application" && s.Kind == SpanKind.Server) &&
         spans.Any(s => s.Service == "zeropath-silo" && s.Scope == "Microsoft.Orleans.Storage");
 
+    /// <summary>Exports and restarts have no event to await: polled, bounded.</summary>
+    private static Task WaitForAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, TimeSpan.FromSeconds(60), what, TimeSpan.FromMilliseconds(100));
+
+    private static Task WaitForAsync(Func<Task<bool>> condition, string what) => Poll.UntilAsync(condition, TimeSpan.FromSeconds(60), what, TimeSpan.FromMilliseconds(100));
+
     private static async Task<HttpStatusCode> Status(ProductProcess process, string path)
     {
         using var client = new HttpClient();
@@ -159,19 +164,6 @@ public sealed class TelemetryRun : IAsyncLifetime
         catch (HttpRequestException)
         {
             return 0;
-        }
-    }
-
-    private static Task WaitForAsync(Func<bool> condition, string what) => WaitForAsync(() => Task.FromResult(condition()), what);
-
-    /// <summary>Exports and restarts have no event to await: polled, bounded.</summary>
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"waited 60 s for {what}");
-            await Task.Delay(100);
         }
     }
 }

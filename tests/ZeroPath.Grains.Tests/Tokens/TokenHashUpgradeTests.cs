@@ -76,18 +76,9 @@ public class TokenHashUpgradeTests
         return stored.State!.SecretHash;
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}");
-            await Task.Delay(20);
-        }
-    }
-
-    private static Task WaitForHashAsync(TokenTestCluster cluster, Guid tokenId, string prefix) => EventuallyAsync(
+    private static Task WaitForHashAsync(TokenTestCluster cluster, Guid tokenId, string prefix) => Poll.UntilAsync(
         async () => (await StoredHashAsync(cluster, tokenId))?.StartsWith(prefix, StringComparison.Ordinal) == true,
+        TimeSpan.FromSeconds(15),
         $"the stored hash to start with {prefix}");
 
     [Fact]
@@ -194,7 +185,7 @@ public class TokenHashUpgradeTests
         counting.FailWrites(grain.GetGrainId());
 
         Assert.True((await grain.Validate(token.Secret)).IsValid);
-        await EventuallyAsync(() => Task.FromResult(counting.WritesOn(grain.GetGrainId()) > 0), "an upgrade write to be tried");
+        await Poll.UntilAsync(() => counting.WritesOn(grain.GetGrainId()) > 0, TimeSpan.FromSeconds(15), "an upgrade write to be tried");
         for (var i = 0; i < 5; i++)
         {
             Assert.True((await grain.Validate(token.Secret)).IsValid);
@@ -206,17 +197,18 @@ public class TokenHashUpgradeTests
         Assert.StartsWith(CheapHash, await StoredHashAsync(cluster, token.TokenId), StringComparison.Ordinal);
 
         // Storage recovers; the next attempt comes after the retry delay.
-        await EventuallyAsync(() => Task.FromResult(counting.WritesOn(grain.GetGrainId()) > 1), "the new activation's attempt");
+        await Poll.UntilAsync(() => counting.WritesOn(grain.GetGrainId()) > 1, TimeSpan.FromSeconds(15), "the new activation's attempt");
         counting.Heal(grain.GetGrainId());
         // The failed attempt sets its retry time when its failure is handled, which may come after this point: move the
         // clock past the retry delay again until a validation's attempt is stored.
-        await EventuallyAsync(
+        await Poll.UntilAsync(
             async () =>
             {
                 cluster.Clock.Advance(TokenGrain.UpgradeRetryDelay);
                 Assert.True((await grain.Validate(token.Secret)).IsValid);
                 return (await StoredHashAsync(cluster, token.TokenId))?.StartsWith(CostlierHash, StringComparison.Ordinal) == true;
             },
+            TimeSpan.FromSeconds(15),
             $"the stored hash to start with {CostlierHash}");
         await cluster.Cluster.DeactivateAsync(grain);
         Assert.True((await grain.Validate(token.Secret)).IsValid);
@@ -251,7 +243,7 @@ public class TokenHashUpgradeTests
         counting.HoldWrites(grain.GetGrainId());
 
         Assert.True((await grain.Validate(token.Secret)).IsValid);
-        await EventuallyAsync(() => Task.FromResult(counting.WritesOn(grain.GetGrainId()) > 0), "the upgrade write to start");
+        await Poll.UntilAsync(() => counting.WritesOn(grain.GetGrainId()) > 0, TimeSpan.FromSeconds(15), "the upgrade write to start");
         for (var i = 0; i < 5; i++)
         {
             Assert.True((await grain.Validate(token.Secret)).IsValid);
@@ -280,7 +272,7 @@ public class TokenHashUpgradeTests
         counting.FailWrites(grain.GetGrainId(), times: 1);
 
         Assert.True((await grain.Validate(token.Secret)).IsValid);
-        await EventuallyAsync(() => Task.FromResult(counting.WritesOn(grain.GetGrainId()) > 0), "the upgrade write to start");
+        await Poll.UntilAsync(() => counting.WritesOn(grain.GetGrainId()) > 0, TimeSpan.FromSeconds(15), "the upgrade write to start");
         var revoke = cluster.Grains.RevokeTokenAsync(token.TokenId, "leaked");
         await Task.Delay(200);
         counting.Release(grain.GetGrainId());

@@ -45,7 +45,7 @@ public class WebhookGrainTests(WebhookClusterFixture fixture) : IClassFixture<We
         var token = created.Token!;
         await org.RevokeToken(token.TokenId, "leaked");
 
-        await EventuallyAsync(() => receiver.Requests.Count >= 2, "two deliveries");
+        await Poll.UntilAsync(() => receiver.Requests.Count >= 2, TimeSpan.FromSeconds(15), "two deliveries");
 
         // The trail hands the same events over again (as after a crash between its write and the hand-over).
         var trail = await fixture.Grains.GetGrain<IAuditLogGrain>(orgId).GetPage(null, 10);
@@ -91,7 +91,7 @@ public class WebhookGrainTests(WebhookClusterFixture fixture) : IClassFixture<We
         await org.RevokeToken(token.TokenId, "rotated");
         Assert.True(await org.DeleteToken((await org.CreateToken(new CreateTokenCommand("alice", null, 30))).Token!.TokenId));
 
-        await EventuallyAsync(() => !receiver.Requests.IsEmpty, "the deletion's delivery");
+        await Poll.UntilAsync(() => !receiver.Requests.IsEmpty, TimeSpan.FromSeconds(15), "the deletion's delivery");
         await Task.Delay(300);
 
         var only = Assert.Single(receiver.Requests);
@@ -252,16 +252,6 @@ public class WebhookGrainTests(WebhookClusterFixture fixture) : IClassFixture<We
             }
 
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the delivery");
-            await Task.Delay(20);
-        }
-    }
-
-    private static async Task EventuallyAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}");
             await Task.Delay(20);
         }
     }
