@@ -123,6 +123,28 @@ async Task<int> Page(ParseResult parse, AdminClient client, string path, string 
     return ExitCodes.Ok;
 }
 
+// An answer that carries a secret shown once: the JSON as it came, or a table and the secret on a line of its own.
+int PrintOnce(ParseResult parse, int exit, JsonElement? body, string secret, string label, params string[] columns)
+{
+    if (exit != ExitCodes.Ok)
+    {
+        return exit;
+    }
+
+    if (parse.GetValue(json))
+    {
+        Output.Json(body);
+    }
+    else
+    {
+        Output.Table(body, columns);
+        Console.WriteLine();
+        Console.WriteLine($"{label} (shown once, store it now): {TerminalText.Escape(body!.Value.GetProperty(secret).GetString())}");
+    }
+
+    return exit;
+}
+
 string Org(ParseResult p) => Uri.EscapeDataString(p.GetValue(org)!);
 string User(ParseResult p) => Uri.EscapeDataString(p.GetValue(user)!);
 string Token(ParseResult p) => Uri.EscapeDataString(p.GetValue(tokenId)!);
@@ -140,12 +162,20 @@ var allowCidr = new Option<string[]>("--allow-cidr")
     Description = "Accept the token only from this client address range, IPv4 or IPv6 (repeat for several; default: any address)",
     AllowMultipleArgumentsPerToken = true,
 };
+var graceHours = new Option<int?>("--grace-hours") { Description = "Hours the rotated token keeps validating, 0-168 (default 24; 0 ends it at once)" };
+var maxLifetime = new Option<int?>("--max-lifetime-days") { Description = "Longest lifetime a new token may have, 1-365 (default 365)" };
+var forbid = new Option<string[]>("--forbid")
+{
+    Description = "A permission no token may carry (repeat for several); existing tokens lose it too",
+    AllowMultipleArgumentsPerToken = true,
+};
+var requireCidrs = new Option<bool>("--require-cidrs") { Description = "Every new token must be limited to address ranges (--allow-cidr)" };
 var limit = TokenList.LimitOption("Events per page (1-500, default 50)");
 var tokenLimit = TokenList.LimitOption("Print one page of this many tokens (1-500); the next page's --cursor goes to stderr");
 var cursor = TokenList.CursorOption();
 var before = new Option<long?>("--before") { Description = "nextBefore from the previous page" };
 
-var tokens = new Command("tokens", "List, create, show and delete tokens")
+var tokens = new Command("tokens", "List, create, rotate, show and delete tokens")
 {
     Verb(
         "list",
@@ -166,22 +196,19 @@ var tokens = new Command("tokens", "List, create, show and delete tokens")
             permissions = p.GetResult(tokenPermission) is null ? null : p.GetValue(tokenPermission) ?? [],
             allowedCidrs = p.GetResult(allowCidr) is null ? null : p.GetValue(allowCidr) ?? [],
         }, ct);
-        if (exit == ExitCodes.Ok)
-        {
-            if (p.GetValue(json))
-            {
-                Output.Json(body);
-            }
-            else
-            {
-                Output.Table(body, "tokenId", "name", "expiresAt", "permissions", "allowedCidrs");
-                Console.WriteLine();
-                Console.WriteLine($"Token Secret (shown once, store it now): {TerminalText.Escape(body!.Value.GetProperty("tokenSecret").GetString())}");
-            }
-        }
-
-        return exit;
+        return PrintOnce(p, exit, body, "tokenSecret", "Token Secret", "tokenId", "name", "expiresAt", "permissions", "allowedCidrs");
     }, org, user, name, days, tokenPermission, allowCidr),
+    Verb(
+        "rotate",
+        "Issue a token's successor (same owner, name and options; prints its secret once) and end the token after a grace period",
+        async (p, c, ct) =>
+        {
+            var (exit, body) = await c.SendAsync(HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/tokens/{Token(p)}/rotate", new { gracePeriodHours = p.GetValue(graceHours) }, ct);
+            return PrintOnce(p, exit, body, "tokenSecret", "Token Secret", "tokenId", "name", "expiresAt", "rotatedTokenId", "rotatedTokenEndsAt");
+        },
+        org,
+        tokenId,
+        graceHours),
     Verb("show", "A token's metadata and status", (p, c, ct) =>
         Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs"]), tokenId),
     Verb("delete", "Delete a token of an organization", (p, c, ct) =>
@@ -220,7 +247,7 @@ var audit = Verb("audit", "An organization's audit trail, newest first", (p, c, 
 var webhookUrl = new Option<string>("--webhook-url") { Description = "Absolute http(s) URL the events are POSTed to", Required = true };
 var webhookEvents = new Option<string[]>("--event")
 {
-    Description = "An event type (repeat for several): token.created, token.expiring, token.expired, token.revoked, token.deleted",
+    Description = "An event type (repeat for several): token.created, token.expiring, token.expired, token.revoked, token.deleted, token.rotated",
     AllowMultipleArgumentsPerToken = true,
     Required = true,
 };
@@ -234,21 +261,7 @@ var webhooks = new Command("webhooks", "Register, list and remove an organizatio
     Verb("add", "Register a webhook; prints its signing secret once", async (p, c, ct) =>
     {
         var (exit, body) = await c.SendAsync(HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/webhooks", new { url = p.GetValue(webhookUrl), events = p.GetValue(webhookEvents) }, ct);
-        if (exit == ExitCodes.Ok)
-        {
-            if (p.GetValue(json))
-            {
-                Output.Json(body);
-            }
-            else
-            {
-                Output.Table(body, "webhookId", "url", "events");
-                Console.WriteLine();
-                Console.WriteLine($"Signing secret (shown once, store it now): {TerminalText.Escape(body!.Value.GetProperty("signingSecret").GetString())}");
-            }
-        }
-
-        return exit;
+        return PrintOnce(p, exit, body, "signingSecret", "Signing secret", "webhookId", "url", "events");
     }, org, webhookUrl, webhookEvents),
     Verb("list", "An organization's webhooks", async (p, c, ct) =>
     {
@@ -281,11 +294,26 @@ var webhooks = new Command("webhooks", "Register, list and remove an organizatio
         ct), org, webhookId, deliveryLimit, deliveryCursor),
 };
 
+string[] policyColumns = ["orgId", "maxTokenLifetimeDays", "forbiddenPermissions", "requireAllowedCidrs"];
+var policy = new Command("policy", "An organization's token policy: longest lifetime, forbidden permissions, address ranges required")
+{
+    Verb("show", "The organization's token policy", (p, c, ct) =>
+        Call(p, c, HttpMethod.Get, $"/admin/v1/orgs/{Org(p)}/policy", null, ct, policyColumns), org),
+    Verb("set", "Set the whole policy (options left out take their defaults); recorded in the audit trail", (p, c, ct) =>
+        Call(p, c, HttpMethod.Put, $"/admin/v1/orgs/{Org(p)}/policy", new
+        {
+            maxTokenLifetimeDays = p.GetValue(maxLifetime),
+            forbiddenPermissions = p.GetValue(forbid) ?? [],
+            requireAllowedCidrs = p.GetValue(requireCidrs),
+        }, ct, policyColumns), org, maxLifetime, forbid, requireCidrs),
+};
+
 root.Subcommands.Add(tokens);
 root.Subcommands.Add(revoke);
 root.Subcommands.Add(members);
 root.Subcommands.Add(audit);
 root.Subcommands.Add(webhooks);
+root.Subcommands.Add(policy);
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -46,6 +46,12 @@ public enum AuditAction
     TokenDeleted = 1,
     TokenRevoked = 2,
     TokenExpired = 3,
+
+    /// <summary>A token was rotated: its successor is named in the reason, with when it ends.</summary>
+    TokenRotated = 4,
+
+    /// <summary>The organization's token policy was set (token id empty, user id the actor); the reason holds the new policy.</summary>
+    PolicyChanged = 5,
 }
 
 /// <summary>What to record; the organization assigns the sequence number when it stores it.</summary>

@@ -65,6 +65,32 @@ public interface IOrganizationGrain : IGrainWithStringKey
     [Alias("revoke-token")]
     Task<TokenDetails?> RevokeToken(Guid tokenId, string reason);
 
+    /// <summary>
+    /// Rotates a token: issues its successor with the same owner, name and options (permissions subset, address ranges)
+    /// and the rotated token's lifetime from now (shortened to the policy's maximum), and ends the rotated token when the
+    /// grace period passes (durably: a crash does not forget it) or at once when it is zero. Interleaves like
+    /// <see cref="CreateToken"/>; the successor is stored by <see cref="AddSuccessor"/>.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("rotate-token")]
+    Task<RotateTokenResult> RotateToken(RotateTokenCommand command);
+
+    /// <summary>Stores a successor whose secret <see cref="RotateToken"/> hashed, and schedules its predecessor's end; called only by the organization itself.</summary>
+    [Alias("add-successor")]
+    Task<RotateTokenResult> AddSuccessor(Guid predecessor, NewToken successor, TimeSpan gracePeriod);
+
+    /// <summary>The organization's token policy (<see cref="OrganizationPolicy.Default"/> until one is set).</summary>
+    [ReadOnly]
+    [Alias("get-policy")]
+    Task<OrganizationPolicy> GetPolicy();
+
+    /// <summary>
+    /// Sets the token policy, recorded in the audit trail. New tokens are checked against it; a change of forbidden
+    /// permissions reaches every existing token in the background (see <see cref="PendingWork"/>). Returns what is stored.
+    /// </summary>
+    [Alias("set-policy")]
+    Task<OrganizationPolicy> SetPolicy(OrganizationPolicy policy);
+
     /// <summary>Work still owed in the background: bulk revocations not yet reached every token, permission changes not yet followed.</summary>
     [ReadOnly]
     [Alias("pending-work")]

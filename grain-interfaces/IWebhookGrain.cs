@@ -43,15 +43,19 @@ public static class WebhookRules
     public const string TokenExpired = "token.expired";
     public const string TokenRevoked = "token.revoked";
     public const string TokenDeleted = "token.deleted";
+    public const string TokenRotated = "token.rotated";
 
-    public static readonly ImmutableArray<string> EventTypes = [TokenCreated, TokenExpiring, TokenExpired, TokenRevoked, TokenDeleted];
+    public static readonly ImmutableArray<string> EventTypes = [TokenCreated, TokenExpiring, TokenExpired, TokenRevoked, TokenDeleted, TokenRotated];
 
-    public static string EventType(AuditAction action) => action switch
+    /// <summary>The webhook event an audit event is delivered as; null for those that are not about a token (policy changes).</summary>
+    public static string? EventType(AuditAction action) => action switch
     {
         AuditAction.TokenCreated => TokenCreated,
         AuditAction.TokenDeleted => TokenDeleted,
         AuditAction.TokenRevoked => TokenRevoked,
-        _ => TokenExpired,
+        AuditAction.TokenExpired => TokenExpired,
+        AuditAction.TokenRotated => TokenRotated,
+        _ => null,
     };
 
     /// <summary>

@@ -123,7 +123,8 @@ public sealed record TokenDetails(
 /// <summary>
 /// A token to create. <c>Permissions</c>: the subset of the owner's permissions it may carry (null: all of them, as the
 /// owner's change); <c>AllowedCidrs</c>: the client address ranges it is accepted from (null: any), canonical (see
-/// <see cref="TokenRules.TryNormalizeCidrs"/>). Both are fixed at creation.
+/// <see cref="TokenRules.TryNormalizeCidrs"/>). Both are fixed at creation. <c>DefaultLifetime</c>: the caller did not
+/// choose <c>ExpiresInDays</c> (the default), so the organization's policy may shorten it instead of refusing it.
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.create-token")]
@@ -132,7 +133,8 @@ public sealed record CreateTokenCommand(
     [property: Id(1)] string? Name,
     [property: Id(2)] int ExpiresInDays,
     [property: Id(3)] ImmutableArray<string>? Permissions = null,
-    [property: Id(4)] ImmutableArray<string>? AllowedCidrs = null);
+    [property: Id(4)] ImmutableArray<string>? AllowedCidrs = null,
+    [property: Id(5)] bool DefaultLifetime = false);
 
 [GenerateSerializer]
 [Alias("zp.create-token-status")]
@@ -145,6 +147,15 @@ public enum CreateTokenStatus
 
     /// <summary>The token asked for a permission its owner does not hold; nothing was stored.</summary>
     PermissionNotHeld = 3,
+
+    /// <summary>The lifetime asked for is longer than the organization's policy allows; nothing was stored.</summary>
+    LifetimeExceedsPolicy = 4,
+
+    /// <summary>The token asked for a permission the organization's policy forbids; nothing was stored.</summary>
+    PermissionForbidden = 5,
+
+    /// <summary>The organization's policy requires address ranges and none were given; nothing was stored.</summary>
+    AllowedCidrsRequired = 6,
 }
 
 /// <summary>The only place a token secret ever leaves the cluster: the creation response.</summary>
@@ -211,7 +222,8 @@ public sealed record NewToken(
     [property: Id(3)] int ExpiresInDays,
     [property: Id(4)] string SecretHash,
     [property: Id(5)] ImmutableArray<string>? RequestedPermissions = null,
-    [property: Id(6)] ImmutableArray<string>? AllowedCidrs = null);
+    [property: Id(6)] ImmutableArray<string>? AllowedCidrs = null,
+    [property: Id(7)] bool DefaultLifetime = false);
 
 /// <summary>One page of an organization's tokens, newest first; <c>NextCursor</c> is null on the last page.</summary>
 [GenerateSerializer, Immutable]
@@ -250,9 +262,13 @@ public sealed record TokenShardSummary(
     [property: Id(1)] DateTimeOffset? EarliestExpiry,
     [property: Id(2)] int Removed = 0);
 
-/// <summary>Background work an organization still owes: bulk revocations in progress, members whose tokens must follow new permissions.</summary>
+/// <summary>
+/// Background work an organization still owes: bulk revocations in progress, members whose tokens must follow new
+/// permissions, policy changes (forbidden permissions) not yet applied to every token.
+/// </summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.organization-work")]
 public sealed record OrganizationWork(
     [property: Id(0)] int Revocations,
-    [property: Id(1)] int PermissionChanges);
+    [property: Id(1)] int PermissionChanges,
+    [property: Id(2)] int PolicyChanges = 0);

@@ -102,7 +102,7 @@ public sealed partial class OrganizationGrain
         {
             if (Org.NextShardOf(fanOut) is { } shard)
             {
-                await EndSelectedAsync(fanOut, shard);
+                await (fanOut.Kind == FanOutKind.PolicySync ? FollowPolicyAsync(fanOut, shard) : EndSelectedAsync(fanOut, shard));
                 fanOut.NextShard = shard + 1;
                 await PersistAsync();
                 await FlushAuditAsync();
@@ -154,7 +154,8 @@ public sealed partial class OrganizationGrain
     }
 
     public Task<OrganizationWork> PendingWork() =>
-        Task.FromResult(new OrganizationWork(Org.FanOuts.Count(f => f.Kind == FanOutKind.Revocation), Org.PermissionSyncs.Count));
+        Task.FromResult(new OrganizationWork(
+            Org.FanOuts.Count(f => f.Kind == FanOutKind.Revocation), Org.PermissionSyncs.Count, Org.FanOuts.Count(f => f.Kind == FanOutKind.PolicySync)));
 
     /// <summary>Calls token grains in batches of <see cref="FanOutParallelism"/>: bounded parallelism, all done on return.</summary>
     private async Task ForEachTokenAsync(ImmutableArray<IndexedToken> tokens, Func<ITokenGrain, Task> call)

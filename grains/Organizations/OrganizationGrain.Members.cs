@@ -57,7 +57,7 @@ public sealed partial class OrganizationGrain
                 var tokens = await Shard(shard).Find(new TokenSelection(UserId: userId));
                 if (!tokens.IsEmpty)
                 {
-                    await FollowAndPublishAsync(tokens, permissions);
+                    await FollowAndPublishAsync(tokens, Org.CurrentPolicy.Allowed(permissions));
                 }
             }
         }

@@ -4,13 +4,16 @@ using ZeroPath.Tokens;
 
 namespace ZeroPath.Grains.Organizations;
 
-/// <summary>The two reminders: "resume" finishes owed work after a crash; "expire" queues the expiry sweep when the earliest expiry in the index is due.</summary>
+/// <summary>
+/// The two reminders: "resume" finishes owed work after a crash; "expire" queues the expiry sweep when the earliest
+/// expiry in the index is due, and ends rotated tokens whose grace period has passed.
+/// </summary>
 public sealed partial class OrganizationGrain
 {
     /// <summary>Wakes the organization after a crash to finish owed work: a fan-out or a permission change.</summary>
     private const string ResumeReminder = "resume";
 
-    /// <summary>Due at the index's earliest expiry: queues the fan-out that ends expired tokens.</summary>
+    /// <summary>Due at the index's earliest expiry or the first scheduled end of a rotated token, whichever is sooner.</summary>
     private const string ExpiryReminder = "expire";
 
     /// <summary>After its first tick, an expiry reminder whose sweep failed comes back this often.</summary>
@@ -22,6 +25,11 @@ public sealed partial class OrganizationGrain
         {
             await RegisterResumeAsync();
             await PersistAsync();
+        }
+
+        if (reminderName == ExpiryReminder)
+        {
+            await EndScheduledAsync();
         }
 
         // Anything still owed (a fan-out or a permission change that failed) is tried again; when nothing is, the
@@ -48,14 +56,23 @@ public sealed partial class OrganizationGrain
         Org.ExpiryDue = expiresAt;
     }
 
-    /// <summary>After a sweep: the reminder moves to the earliest expiry the index still holds, or goes when it holds none.</summary>
+    /// <summary>
+    /// After a sweep: the reminder moves to the earliest expiry the index still holds or the first scheduled end, or goes
+    /// when there is neither.
+    /// </summary>
     private async Task RescheduleExpiryAsync()
     {
         var summaries = await Task.WhenAll(Org.Shards.Select(shard => Shard(shard).Summary()));
         Org.ExpiryDue = null;
-        if (summaries.Min(s => s.EarliestExpiry) is { } earliest)
+        var earliest = summaries.Min(s => s.EarliestExpiry);
+        if (Org.ScheduledEnds.Count > 0 && (earliest is null || Org.ScheduledEnds[0].At < earliest))
         {
-            await ScheduleExpiryAsync(earliest);
+            earliest = Org.ScheduledEnds[0].At;
+        }
+
+        if (earliest is { } due)
+        {
+            await ScheduleExpiryAsync(due);
         }
         else if (await this.GetReminder(ExpiryReminder) is { } reminder)
         {

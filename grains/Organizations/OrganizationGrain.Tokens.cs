@@ -77,42 +77,68 @@ public sealed partial class OrganizationGrain
             return new CreateTokenResult(CreateTokenStatus.PermissionNotHeld, null);
         }
 
-        var tokenId = Guid.NewGuid();
-        var secret = formatKeys.NewSecret(tokenId);
-        if (await hasher.HashAsync(secret) is not { } hash)
+        var days = command.ExpiresInDays;
+        if (PolicyRefusal(ref days, command.DefaultLifetime, requested, cidrs) is { } refused)
+        {
+            return new CreateTokenResult(refused, null);
+        }
+
+        if (await NewSecretAsync() is not var (tokenId, secret, hash))
         {
             return new CreateTokenResult(CreateTokenStatus.Busy, null);
         }
 
-        var added = await Self.AddToken(new NewToken(tokenId, command.UserId, name, command.ExpiresInDays, hash, requested, cidrs));
-        return added.Token is { } token
-            ? added with { Token = token with { Secret = secret } }
-            : added;
+        var added = await Self.AddToken(new NewToken(tokenId, command.UserId, name, command.ExpiresInDays, hash, requested, cidrs, command.DefaultLifetime));
+        return WithSecret(added, secret);
     }
+
+    /// <summary>A new token id and secret, and the secret's hash; null when Argon2 capacity is exhausted.</summary>
+    private async Task<(Guid TokenId, string Secret, string Hash)?> NewSecretAsync()
+    {
+        var tokenId = Guid.NewGuid();
+        var secret = formatKeys.NewSecret(tokenId);
+        return await hasher.HashAsync(secret) is { } hash ? (tokenId, secret, hash) : null;
+    }
+
+    /// <summary>The secret is added by the interleaved call that made it; it never reaches the organization's turn or state.</summary>
+    private static CreateTokenResult WithSecret(CreateTokenResult added, string secret) =>
+        added.Token is { } token ? added with { Token = token with { Secret = secret } } : added;
 
     /// <summary>
     /// Stores a token in this organization's turn. The index lists it before the token exists, so no token can validate
     /// without its organization knowing of it; the organization's record then moves its commit mark past it.
     /// </summary>
-    public async Task<CreateTokenResult> AddToken(NewToken token)
+    public Task<CreateTokenResult> AddToken(NewToken token) => AddTokenAsync(token, null);
+
+    /// <summary>
+    /// <paramref name="alongside"/>: more to change in the organization's record, stored by the same write as the
+    /// token's commit (given the token's creation time), so both or neither are stored.
+    /// </summary>
+    private async Task<CreateTokenResult> AddTokenAsync(NewToken token, Func<DateTimeOffset, Task>? alongside)
     {
         if (await Member(token.UserId).GetPermissions() is not { } held)
         {
             return new CreateTokenResult(CreateTokenStatus.MemberNotFound, null);
         }
 
-        // In this organization's turn, so no permission change of the owner can come between the check and the token.
+        // In this organization's turn, so no permission or policy change can come between the check and the token.
         if (token.RequestedPermissions is { } requested && TokenRules.FirstNotHeld(requested, held) is not null)
         {
             return new CreateTokenResult(CreateTokenStatus.PermissionNotHeld, null);
         }
 
-        var permissions = TokenRules.EffectivePermissions(token.RequestedPermissions, held);
+        var days = token.ExpiresInDays;
+        if (PolicyRefusal(ref days, token.DefaultLifetime, token.RequestedPermissions, token.AllowedCidrs) is { } refused)
+        {
+            return new CreateTokenResult(refused, null);
+        }
+
+        var permissions = TokenRules.EffectivePermissions(token.RequestedPermissions, Org.CurrentPolicy.Allowed(held));
         var restrictions = (token.RequestedPermissions is null ? TokenRestrictions.None : TokenRestrictions.Permissions)
             | (token.AllowedCidrs is null ? TokenRestrictions.None : TokenRestrictions.Addresses);
         var sequence = Org.NextSequence;
         var createdAt = time.GetUtcNow();
-        var expiresAt = createdAt.AddDays(token.ExpiresInDays);
+        var expiresAt = createdAt.AddDays(days);
         await Shard(TokenIndexLayout.ShardOf(sequence)).Add(
             sequence, new TokenSummary(token.TokenId, token.Name, token.UserId, createdAt, expiresAt, restrictions));
         var grain = Token(token.TokenId);
@@ -135,6 +161,11 @@ public sealed partial class OrganizationGrain
         await ScheduleExpiryAsync(expiresAt);
         try
         {
+            if (alongside is not null)
+            {
+                await alongside(createdAt);
+            }
+
             await PersistAsync();
         }
         catch
@@ -196,11 +227,9 @@ public sealed partial class OrganizationGrain
     /// Ends one token of this organization and drops it from the index, recording why. False when the index no longer
     /// lists it (it ended before, and that end was recorded then).
     /// </summary>
-    private async Task<bool> EndListedAsync(TokenDetails details, TokenEndReason reason, string? note, AuditAction action)
+    private async Task<bool> EndListedAsync(TokenDetails details, TokenEndReason reason, string? note, AuditAction action, string? actor = null)
     {
-        var listed = await Shard(TokenIndexLayout.ShardOf(details.IndexSequence))
-            .Find(new TokenSelection(From: details.IndexSequence, Before: details.IndexSequence + 1));
-        if (listed.IsEmpty || listed[0].Token.TokenId != details.TokenId)
+        if (await ListedAsync(details) is not { } listed)
         {
             return false;
         }
@@ -209,11 +238,19 @@ public sealed partial class OrganizationGrain
         // Gateways are told before the index forgets the token: if telling them fails, the index still lists it, so a
         // retry tells them again.
         await Events.PublishEnded([details.TokenId]);
-        await RecordEndsAsync([(listed[0], Entry(action, details.TokenId, details.UserId, note))]);
+        await RecordEndsAsync([(listed, Entry(action, details.TokenId, details.UserId, note, actor))]);
         await UnlistAsync([details.IndexSequence]);
         await PersistAsync();
         await FlushAuditAsync();
         return true;
+    }
+
+    /// <summary>The token's index entry, or null when the index no longer lists it.</summary>
+    private async Task<IndexedToken?> ListedAsync(TokenDetails details)
+    {
+        var listed = await Shard(TokenIndexLayout.ShardOf(details.IndexSequence))
+            .Find(new TokenSelection(From: details.IndexSequence, Before: details.IndexSequence + 1));
+        return listed.IsEmpty || listed[0].Token.TokenId != details.TokenId ? null : listed[0];
     }
 
     /// <summary>

@@ -52,6 +52,39 @@ public sealed class OrganizationState
     /// </summary>
     [Id(9)] public List<long> Unlisting { get; set; } = [];
 
+    /// <summary>The token policy; null: <see cref="OrganizationPolicy.Default"/>.</summary>
+    [Id(10)] public OrganizationPolicy? Policy { get; set; }
+
+    /// <summary>
+    /// Rotated tokens waiting for their grace period to pass, soonest first. The expiry reminder is due no later than the
+    /// first, so a crash does not forget one.
+    /// </summary>
+    [Id(11)] public List<ScheduledEnd> ScheduledEnds { get; set; } = [];
+
+    public OrganizationPolicy CurrentPolicy => Policy ?? OrganizationPolicy.Default;
+
+    /// <summary>Schedules the end of a rotated token, keeping the list soonest first.</summary>
+    public void ScheduleEnd(ScheduledEnd end)
+    {
+        var at = ScheduledEnds.FindIndex(e => e.At > end.At);
+        ScheduledEnds.Insert(at < 0 ? ScheduledEnds.Count : at, end);
+    }
+
+    /// <summary>Takes the scheduled ends due by <paramref name="now"/> out of the list.</summary>
+    public List<ScheduledEnd> TakeDueEnds(DateTimeOffset now)
+    {
+        var due = ScheduledEnds.TakeWhile(e => e.At <= now).ToList();
+        ScheduledEnds.RemoveRange(0, due.Count);
+        return due;
+    }
+
+    /// <summary>Queues applying the policy's forbidden permissions to every token issued so far, replacing one not yet finished.</summary>
+    public void BeginPolicySync()
+    {
+        FanOuts.RemoveAll(f => f.Kind == FanOutKind.PolicySync);
+        FanOuts.Add(new FanOut { Kind = FanOutKind.PolicySync, Actor = AuditActor.System, Before = NextSequence });
+    }
+
     /// <summary>Records a token's index entry as committed: the next create takes the next sequence.</summary>
     public void Commit(long sequence)
     {
@@ -144,7 +177,7 @@ public sealed class OrganizationState
 
     /// <summary>True when a fan-out still owed will end this index entry (a new revocation does not count it again).</summary>
     public bool IsBeingEnded(IndexedToken entry) =>
-        FanOuts.Any(f => entry.Sequence < f.Before
+        FanOuts.Any(f => f.Kind != FanOutKind.PolicySync && entry.Sequence < f.Before
             && (f.Member is null || f.Member == entry.Token.UserId)
             && (f.ExpiredBy is not { } by || entry.Token.ExpiresAt <= by));
 
@@ -176,7 +209,19 @@ public enum FanOutKind
 
     /// <summary>The expiry sweep: tokens whose expiry has passed.</summary>
     Expiry = 1,
+
+    /// <summary>Not an end: every token issued before it follows its owner's permissions under a changed policy.</summary>
+    PolicySync = 2,
 }
+
+/// <summary>A rotated token (<c>TokenId</c>, at <c>Sequence</c> in the index) ends at <c>At</c>; <c>Successor</c> replaced it.</summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.scheduled-end")]
+public sealed record ScheduledEnd(
+    [property: Id(0)] Guid TokenId,
+    [property: Id(1)] long Sequence,
+    [property: Id(2)] DateTimeOffset At,
+    [property: Id(3)] Guid Successor);
 
 /// <summary>
 /// Tokens to end, selected from the index, with how and on whose word. Visits the index one shard per turn, in shard

@@ -174,7 +174,13 @@ public sealed partial class WebhookGrain(
         var taken = false;
         foreach (var recorded in events.Where(e => e.Sequence >= Hooks.NextSequence).OrderBy(e => e.Sequence))
         {
-            var type = WebhookRules.EventType(recorded.Action);
+            Hooks.NextSequence = recorded.Sequence + 1;
+            taken = true;
+            if (WebhookRules.EventType(recorded.Action) is not { } type)
+            {
+                continue;
+            }
+
             var data = new JsonObject
             {
                 ["orgId"] = OrganizationId,
@@ -187,8 +193,6 @@ public sealed partial class WebhookGrain(
             }
 
             Queue($"{OrganizationId}/{recorded.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)}", type, recorded.At, data);
-            Hooks.NextSequence = recorded.Sequence + 1;
-            taken = true;
         }
 
         if (taken)

@@ -57,6 +57,7 @@ public static class AdminApi
         var admin = app.MapGroup(Prefix).AddEndpointFilter<AuditActorFilter>();
         admin.MapMembersApi();
         admin.MapTokensApi();
+        admin.MapPolicyApi();
         admin.MapRevocationApi();
         admin.MapAuditApi();
         admin.MapWebhooksApi();

@@ -168,6 +168,23 @@ internal static class AdminOpenApi
     /// <summary>What each request body must hold, as the handlers check it.</summary>
     private static class RequestRules
     {
+        private static OpenApiSchema Permission() => new()
+        {
+            Type = JsonSchemaType.String,
+            Pattern = "^[A-Za-z0-9:._*-]{1,64}$",
+            MinLength = 1,
+            MaxLength = TokenRules.MaxPermissionLength,
+        };
+
+        /// <summary>A whole number of days, 1–365, or null for the default.</summary>
+        private static OpenApiSchema Days(string description) => new()
+        {
+            Type = JsonSchemaType.Integer | JsonSchemaType.Null,
+            Minimum = TokenRules.MinExpiresInDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Maximum = TokenRules.MaxExpiresInDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Description = description,
+        };
+
         private static OpenApiSchema Id() => new() { Type = JsonSchemaType.String, Pattern = IdPattern, MinLength = 1, MaxLength = TokenRules.MaxIdLength };
 
         public static void Apply(string requestType, OpenApiSchema schema)
@@ -180,13 +197,7 @@ internal static class AdminOpenApi
                     {
                         Type = JsonSchemaType.Array,
                         MaxItems = TokenRules.MaxPermissions,
-                        Items = new OpenApiSchema
-                        {
-                            Type = JsonSchemaType.String,
-                            Pattern = "^[A-Za-z0-9:._*-]{1,64}$",
-                            MinLength = 1,
-                            MaxLength = TokenRules.MaxPermissionLength,
-                        },
+                        Items = Permission(),
                     };
                     break;
                 case "CreateTokenRequest":
@@ -198,13 +209,8 @@ internal static class AdminOpenApi
                         MaxLength = TokenRules.MaxNameLength,
                         Description = $"At most {TokenRules.MaxNameLength} characters after trimming; blank means no name.",
                     };
-                    schema.Properties["expiresInDays"] = new OpenApiSchema
-                    {
-                        Type = JsonSchemaType.Integer | JsonSchemaType.Null,
-                        Minimum = TokenRules.MinExpiresInDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        Maximum = TokenRules.MaxExpiresInDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        Description = $"Default {TokenRules.DefaultExpiresInDays}.",
-                    };
+                    schema.Properties["expiresInDays"] = Days(
+                        $"Default {TokenRules.DefaultExpiresInDays}, or the organization's maximum lifetime when shorter.");
                     break;
                 case "AddWebhookRequest":
                     schema.Required = new HashSet<string> { "url", "events" };
@@ -222,6 +228,32 @@ internal static class AdminOpenApi
                         MinItems = 1,
                         MaxItems = WebhookRules.EventTypes.Length,
                         Items = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. WebhookRules.EventTypes.Select(e => (JsonNode)e)] },
+                    };
+                    break;
+                case "PolicyRequest":
+                    schema.Required = new HashSet<string>();
+                    schema.Properties!["maxTokenLifetimeDays"] = Days($"Longest lifetime a new token may have; default {TokenRules.MaxExpiresInDays}.");
+                    schema.Properties["forbiddenPermissions"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Array | JsonSchemaType.Null,
+                        MaxItems = OrganizationPolicy.MaxForbiddenPermissions,
+                        Items = Permission(),
+                        Description = "Permissions no token may carry (exact strings); default none.",
+                    };
+                    schema.Properties["requireAllowedCidrs"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Boolean | JsonSchemaType.Null,
+                        Description = "Every new token must have allowedCidrs; default false.",
+                    };
+                    break;
+                case "RotateTokenRequest":
+                    schema.Required = new HashSet<string>();
+                    schema.Properties!["gracePeriodHours"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Integer | JsonSchemaType.Null,
+                        Minimum = "0",
+                        Maximum = TokensApi.MaxGracePeriodHours.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        Description = $"How long the rotated token keeps validating; default {TokensApi.DefaultGracePeriodHours}, 0 ends it at once.",
                     };
                     break;
                 case "ReasonRequest":

@@ -47,7 +47,7 @@ internal static class AuditApi
 
         var page = await grains.GetGrain<IAuditLogGrain>(orgId).GetPage(before, limit ?? DefaultPageSize);
         var events = page.Events.Select(e => new AuditEventResponse(
-            e.Sequence, e.At, ActionName(e.Action), e.Actor, e.TokenId, e.UserId, e.Reason)).ToArray();
+            e.Sequence, e.At, ActionName(e.Action), e.Actor, e.TokenId == Guid.Empty ? null : e.TokenId, e.UserId.Length == 0 ? null : e.UserId, e.Reason)).ToArray();
         return TypedResults.Ok(new AuditPageResponse(orgId, events, page.NextBefore));
     }
 
@@ -80,10 +80,14 @@ internal static class AuditApi
         AuditAction.TokenCreated => "token.created",
         AuditAction.TokenDeleted => "token.deleted",
         AuditAction.TokenRevoked => "token.revoked",
-        _ => "token.expired",
+        AuditAction.TokenExpired => "token.expired",
+        AuditAction.TokenRotated => "token.rotated",
+        AuditAction.PolicyChanged => "organization.policy_changed",
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };
 
-    private sealed record AuditEventResponse(long Sequence, DateTimeOffset At, string Action, string Actor, Guid TokenId, string UserId, string? Reason);
+    /// <summary><c>tokenId</c> and <c>userId</c> are null for events about the organization itself (a policy change).</summary>
+    private sealed record AuditEventResponse(long Sequence, DateTimeOffset At, string Action, string Actor, Guid? TokenId, string? UserId, string? Reason);
 
     private sealed record AuditPageResponse(string OrgId, AuditEventResponse[] Events, long? NextBefore);
 }

@@ -8,10 +8,24 @@ namespace ZeroPath.Silo.Apis;
 internal static class TokensApi
 {
     public const int DefaultPageSize = 100;
+    public const int DefaultGracePeriodHours = 24;
+    public const int MaxGracePeriodHours = 7 * 24;
     public const int MaxPageSize = 500;
 
     /// <summary>A token asked for a permission its owner does not hold.</summary>
     public const string PermissionNotHeld = "permission_not_held";
+
+    /// <summary>A token asked for a longer lifetime than its organization's policy allows.</summary>
+    public const string LifetimeExceedsPolicy = "lifetime_exceeds_policy";
+
+    /// <summary>A token asked for a permission its organization's policy forbids.</summary>
+    public const string PermissionForbidden = "permission_forbidden";
+
+    /// <summary>The organization's policy requires address ranges on every token.</summary>
+    public const string AllowedCidrsRequired = "allowed_cidrs_required";
+
+    /// <summary>The problems a refused create or rotation may answer with 422.</summary>
+    internal static readonly string[] PolicyCodes = [PermissionNotHeld, LifetimeExceedsPolicy, PermissionForbidden, AllowedCidrsRequired];
 
     public static void MapTokensApi(this RouteGroupBuilder admin)
     {
@@ -21,7 +35,7 @@ internal static class TokensApi
             .Produces<CreatedTokenResponse>(StatusCodes.Status201Created)
             .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id", "invalid_name", "invalid_expires_in_days", "invalid_permissions", "invalid_allowed_cidrs")
             .Problem(StatusCodes.Status404NotFound, "member_not_found")
-            .Problem(StatusCodes.Status422UnprocessableEntity, PermissionNotHeld)
+            .Problem(StatusCodes.Status422UnprocessableEntity, PolicyCodes)
             .Problem(StatusCodes.Status409Conflict, "organization_too_large")
             .Problem(StatusCodes.Status503ServiceUnavailable, "hashing_busy");
         admin.MapGet("/orgs/{orgId}/tokens", ListTokens)
@@ -42,6 +56,15 @@ internal static class TokensApi
                     new() { Type = Microsoft.OpenApi.JsonSchemaType.String, MinLength = 11, MaxLength = 11, Pattern = "^[A-Za-z0-9_-]{11}$" }));
                 return Task.CompletedTask;
             });
+        admin.MapPost("/orgs/{orgId}/tokens/{tokenId}/rotate", RotateToken)
+            .AdminRoute("RotateToken", "Rotate a token: issue its successor (same owner, name and options; the answer carries its secret) and end the token when the grace period passes")
+            .JsonBody<RotateTokenRequest>()
+            .Produces<RotatedTokenResponse>(StatusCodes.Status201Created)
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_token_id", "invalid_grace_period_hours")
+            .Problem(StatusCodes.Status404NotFound, "token_not_found", "member_not_found")
+            .Problem(StatusCodes.Status409Conflict, "token_not_active", "token_already_rotated", "organization_too_large")
+            .Problem(StatusCodes.Status422UnprocessableEntity, PolicyCodes)
+            .Problem(StatusCodes.Status503ServiceUnavailable, "hashing_busy");
         admin.MapDelete("/orgs/{orgId}/tokens/{tokenId}", DeleteToken)
             .AdminRoute("DeleteToken", "Delete a token of an organization; it has stopped validating when the call returns")
             .Produces(StatusCodes.Status204NoContent)
@@ -73,7 +96,7 @@ internal static class TokensApi
             return Problems.BadRequest("invalid_name", $"name must be at most {TokenRules.MaxNameLength} characters after trimming.");
         }
 
-        if (!TryReadExpiresInDays(body.ExpiresInDays, out var days))
+        if (!TryReadDays(body.ExpiresInDays, TokenRules.DefaultExpiresInDays, out var days))
         {
             return Problems.BadRequest(
                 "invalid_expires_in_days",
@@ -107,26 +130,42 @@ internal static class TokensApi
             cidrs = normalized;
         }
 
-        var result = await grains.GetGrain<IOrganizationGrain>(orgId).CreateToken(new CreateTokenCommand(userId, name, days, permissions, cidrs));
-        switch (result.Status)
-        {
-            case CreateTokenStatus.MemberNotFound:
-                return Problems.NotFound("member_not_found", $"User '{userId}' is not a member of organization '{orgId}'.");
-            case CreateTokenStatus.PermissionNotHeld:
-                return Problems.Result(
-                    StatusCodes.Status422UnprocessableEntity,
-                    PermissionNotHeld,
-                    $"permissions must be a subset of the permissions user '{userId}' holds in organization '{orgId}'.");
-            case CreateTokenStatus.Busy:
-                return Problems.Unavailable("hashing_busy", "Too many secrets are being hashed right now; retry shortly.");
-        }
+        var defaultLifetime = body.ExpiresInDays is not { ValueKind: not JsonValueKind.Null };
+        var result = await grains.GetGrain<IOrganizationGrain>(orgId).CreateToken(new CreateTokenCommand(userId, name, days, permissions, cidrs, defaultLifetime));
+        return CreateRefusal(result, orgId, $"user '{userId}'") ?? Created(context, result.Token!, static (token, secret) => new CreatedTokenResponse(
+            token.TokenId, secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions, token.AllowedCidrs));
+    }
 
-        var token = result.Token!;
-        // The one response that carries a secret: no cache may keep it.
+    /// <summary>The problem a refused create answers, or null when the token was created.</summary>
+    /// <paramref name="owner"/> names the token's owner in the detail ("user 'u'").
+    internal static IResult? CreateRefusal(CreateTokenResult result, string orgId, string owner) => result.Status switch
+    {
+        CreateTokenStatus.Created => null,
+        CreateTokenStatus.MemberNotFound => Problems.NotFound("member_not_found", $"The {owner} is not a member of organization '{orgId}'."),
+        CreateTokenStatus.PermissionNotHeld => Problems.Result(
+            StatusCodes.Status422UnprocessableEntity,
+            PermissionNotHeld,
+            $"permissions must be a subset of the permissions the {owner} holds in organization '{orgId}'."),
+        CreateTokenStatus.LifetimeExceedsPolicy => Problems.Result(
+            StatusCodes.Status422UnprocessableEntity,
+            LifetimeExceedsPolicy,
+            $"expiresInDays is longer than the policy of organization '{orgId}' allows (see GET /admin/v1/orgs/{orgId}/policy)."),
+        CreateTokenStatus.PermissionForbidden => Problems.Result(
+            StatusCodes.Status422UnprocessableEntity,
+            PermissionForbidden,
+            $"permissions holds a permission the policy of organization '{orgId}' forbids on tokens."),
+        CreateTokenStatus.AllowedCidrsRequired => Problems.Result(
+            StatusCodes.Status422UnprocessableEntity,
+            AllowedCidrsRequired,
+            $"The policy of organization '{orgId}' requires allowedCidrs on every token."),
+        _ => Problems.Unavailable("hashing_busy", "Too many secrets are being hashed right now; retry shortly."),
+    };
+
+    /// <summary>201 with the token and its secret: the one response that carries a secret, so no cache may keep it.</summary>
+    internal static IResult Created<T>(HttpContext context, IssuedToken token, Func<IssuedToken, string, T> response)
+    {
         context.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Json(
-            new CreatedTokenResponse(token.TokenId, token.Secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions, token.AllowedCidrs),
-            statusCode: StatusCodes.Status201Created);
+        return TypedResults.Json(response(token, token.Secret), statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListTokens(string orgId, HttpRequest request, IGrainFactory grains)
@@ -159,6 +198,47 @@ internal static class TokensApi
         return TypedResults.Ok(new TokenListResponse(orgId, items, page.NextCursor));
     }
 
+    private static async Task<IResult> RotateToken(string orgId, string tokenId, HttpContext context, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (RouteIds.CheckOrganization(orgId) is { } badOrg)
+        {
+            return badOrg;
+        }
+
+        if (RouteIds.CheckToken(tokenId, out var id) is { } badToken)
+        {
+            return badToken;
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync<RotateTokenRequest>(context.Request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var hours = DefaultGracePeriodHours;
+        if (body!.GracePeriodHours is { ValueKind: not JsonValueKind.Null } grace
+            && !(grace.ValueKind == JsonValueKind.Number && grace.TryGetInt32(out hours) && hours is >= 0 and <= MaxGracePeriodHours))
+        {
+            return Problems.BadRequest("invalid_grace_period_hours", $"gracePeriodHours must be a whole number from 0 to {MaxGracePeriodHours} (7 days).");
+        }
+
+        var result = await grains.GetGrain<IOrganizationGrain>(orgId).RotateToken(new RotateTokenCommand(id, TimeSpan.FromHours(hours)));
+        switch (result.Status)
+        {
+            case RotateTokenStatus.NotFound:
+                return Problems.NotFound("token_not_found", $"Token {id} is not a token of organization '{orgId}'.");
+            case RotateTokenStatus.NotActive:
+                return Problems.Result(StatusCodes.Status409Conflict, "token_not_active", $"Token {id} has ended or expired; create a new one instead.");
+            case RotateTokenStatus.AlreadyRotated:
+                return Problems.Result(StatusCodes.Status409Conflict, "token_already_rotated", $"Token {id} was rotated before; rotate its successor instead.");
+        }
+
+        var created = result.Create!;
+        return CreateRefusal(created, orgId, "token's owner") ?? Created(context, created.Token!, (token, secret) => new RotatedTokenResponse(
+            token.TokenId, secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions, token.AllowedCidrs, id, result.RotatedTokenEndsAt!.Value));
+    }
+
     private static async Task<IResult> DeleteToken(string orgId, string tokenId, IGrainFactory grains)
     {
         if (RouteIds.CheckOrganization(orgId) is { } badOrg)
@@ -176,9 +256,10 @@ internal static class TokensApi
             : Problems.NotFound("token_not_found", $"Token {id} is not a token of organization '{orgId}'.");
     }
 
-    private static bool TryReadExpiresInDays(JsonElement? value, out int days)
+    /// <summary>A whole number of days, 1–365; omitted or null: <paramref name="fallback"/>.</summary>
+    internal static bool TryReadDays(JsonElement? value, int fallback, out int days)
     {
-        days = TokenRules.DefaultExpiresInDays;
+        days = fallback;
         if (value is not { } element || element.ValueKind == JsonValueKind.Null)
         {
             return true;
@@ -214,6 +295,13 @@ internal static class TokensApi
     private sealed record CreatedTokenResponse(
         Guid TokenId, string TokenSecret, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ImmutableArray<string> Permissions,
         ImmutableArray<string>? AllowedCidrs);
+
+    /// <summary><c>gracePeriodHours</c>: 0–168, default 24; how long the rotated token keeps validating.</summary>
+    private sealed record RotateTokenRequest(JsonElement? GracePeriodHours);
+
+    private sealed record RotatedTokenResponse(
+        Guid TokenId, string TokenSecret, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ImmutableArray<string> Permissions,
+        ImmutableArray<string>? AllowedCidrs, Guid RotatedTokenId, DateTimeOffset RotatedTokenEndsAt);
 
     private sealed record TokenListResponse(string OrgId, TokenListItem[] Items, string? NextCursor);
 

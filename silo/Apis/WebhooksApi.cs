@@ -66,7 +66,7 @@ internal static class WebhooksApi
             return Problems.BadRequest("invalid_webhook_url", urlProblem);
         }
 
-        if (body.Events is not { Length: > 0 and <= 5 } events || events.Any(e => e is null || !WebhookRules.EventTypes.Contains(e)))
+        if (body.Events is not { Length: > 0 } events || events.Length > WebhookRules.EventTypes.Length || events.Any(e => e is null || !WebhookRules.EventTypes.Contains(e)))
         {
             return Problems.BadRequest(
                 "invalid_webhook_events", $"events must be a non-empty array of: {string.Join(", ", WebhookRules.EventTypes)}.");

@@ -154,6 +154,41 @@ public class ZpctlTests(ZpctlFixture fixture) : IClassFixture<ZpctlFixture>
     }
 
     [Fact]
+    public async Task An_operator_sets_a_policy_that_refuses_tokens_outside_it_and_rotates_a_token_within_it()
+    {
+        var org = $"cli-{Guid.NewGuid():N}";
+        await fixture.RunAsync(Key, "members", "set", "--org", org, "--user", "alice", "--permission", "admin:all", "--permission", "scans:read");
+
+        var set = await fixture.RunAsync(Key, "--actor", "oncall", "policy", "set", "--org", org, "--max-lifetime-days", "14", "--forbid", "admin:all");
+        Assert.Equal(0, set.Exit);
+        Assert.Contains("admin:all", set.Out, StringComparison.Ordinal);
+        var shown = JsonDocument.Parse((await fixture.RunAsync(Key, "policy", "show", "--org", org, "--json")).Out).RootElement;
+        Assert.Equal((14, false), (shown.GetProperty("maxTokenLifetimeDays").GetInt32(), shown.GetProperty("requireAllowedCidrs").GetBoolean()));
+
+        var refused = await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--days", "30");
+        Assert.Equal(6, refused.Exit);
+        Assert.Contains("lifetime_exceeds_policy", refused.Err, StringComparison.Ordinal);
+
+        var created = JsonDocument.Parse((await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--name", "deploy", "--json")).Out).RootElement;
+        Assert.Equal(["scans:read"], created.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        var oldId = created.GetProperty("tokenId").GetString()!;
+
+        var rotated = await fixture.RunAsync(Key, "tokens", "rotate", "--org", org, oldId, "--grace-hours", "0");
+        Assert.Equal(0, rotated.Exit);
+        Assert.Contains(oldId, rotated.Out, StringComparison.Ordinal);
+        var secret = Regex.Match(rotated.Out, @"Token Secret \(shown once, store it now\): (zp_\w+)").Groups[1].Value;
+        Assert.True(Tokens.TokenSecretFormat.IsWellFormed(secret));
+        Assert.Equal("revoked", JsonDocument.Parse((await fixture.RunAsync(Key, "tokens", "show", oldId, "--json")).Out).RootElement.GetProperty("status").GetString());
+
+        var again = await fixture.RunAsync(Key, "tokens", "rotate", "--org", org, oldId);
+        Assert.Equal(6, again.Exit);
+        Assert.Contains("token_not_active", again.Err, StringComparison.Ordinal);
+        var audit = await fixture.RunAsync(Key, "audit", "--org", org);
+        Assert.Contains("organization.policy_changed", audit.Out, StringComparison.Ordinal);
+        Assert.Contains("token.rotated", audit.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_secret_is_printed_once_at_creation_in_table_mode_too()
     {
         var org = $"cli-{Guid.NewGuid():N}";

@@ -7,7 +7,7 @@ using ZeroPath.Testing;
 namespace ZeroPath.Gateway.Tests.ForwardAuth;
 
 /// <summary>The silo, the echo upstream, a gateway on a real port, and nginx with the documented configuration in front.</summary>
-public sealed class NginxFixture : EdgeFixture
+public class NginxFixture : EdgeFixture
 {
     private ExternalServer? nginx;
 

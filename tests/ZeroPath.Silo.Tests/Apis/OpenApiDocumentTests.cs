@@ -35,7 +35,7 @@ public class OpenApiDocumentTests(SiloFactory factory, ITestOutputHelper output)
         var endpoints = AdminEndpoints();
 
         Assert.StartsWith("3.1", document.GetProperty("openapi").GetString(), StringComparison.Ordinal);
-        Assert.Equal(14, endpoints.Count);
+        Assert.Equal(17, endpoints.Count);
         Assert.Equal(endpoints.Count, document.GetProperty("paths").EnumerateObject().Sum(p => p.Value.EnumerateObject().Count()));
         foreach (var (path, method, endpoint) in endpoints)
         {

@@ -57,7 +57,8 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
 
         var plan = new Queue<(Operation Operation, IReadOnlyDictionary<string, string>? Values)>(
             api.Operations.SelectMany(o => Enumerable.Repeat(o, CasesPerOperation)).OrderBy(_ => generator.Random.Next()).Select(o => (o, (IReadOnlyDictionary<string, string>?)null)));
-        while (plan.TryDequeue(out var next))
+        var extraRounds = 0;
+        while (plan.TryDequeue(out var next) || TopUp(out next))
         {
             var (operation, values) = next;
             var generated = generator.Request(operation, values);
@@ -87,6 +88,25 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
             }
         }
 
+        // Operations not yet answered with success get more cases, up to two more rounds: with shared organizations a
+        // random policy (say, address ranges required) can refuse most creates, leaving few tokens to rotate or delete.
+        bool TopUp(out (Operation Operation, IReadOnlyDictionary<string, string>? Values) first)
+        {
+            var uncovered = api.Operations.Where(o => !statuses.Keys.Any(k => k.StartsWith(o.Id + " 2", StringComparison.Ordinal))).ToList();
+            first = default;
+            if (uncovered.Count == 0 || extraRounds++ == 2)
+            {
+                return false;
+            }
+
+            output.WriteLine($"openapi conformance: round {extraRounds + 1} for {string.Join(", ", uncovered.Select(o => o.Id))}");
+            // Their organizations and tokens come from what creates answer, so creates go with them.
+            var more = uncovered.Concat(api.Operations.Where(o => o.Id is "SetMember" or "CreateToken"))
+                .SelectMany(o => Enumerable.Repeat(o, CasesPerOperation)).OrderBy(_ => generator.Random.Next());
+            plan = new Queue<(Operation, IReadOnlyDictionary<string, string>?)>(more.Select(o => (o, (IReadOnlyDictionary<string, string>?)null)));
+            return plan.TryDequeue(out first);
+        }
+
         output.WriteLine($"openapi conformance: {cases} cases ({negatives} negative, {followUps} follow-ups), {api.Operations.Count} operations from the document, {failures.Count} failures (seed {seed}, {clock.Elapsed.TotalSeconds:0.0} s)");
         output.WriteLine("openapi conformance: answers: " + string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
         foreach (var failure in failures.Take(20))
@@ -95,7 +115,7 @@ public class OpenApiConformanceTests(ConformanceSilo fixture, ITestOutputHelper 
         }
 
         Assert.True(failures.Count == 0, $"{failures.Count} answers do not conform (seed {seed}); first: {failures.FirstOrDefault()}");
-        Assert.Equal(14, api.Operations.Count);
+        Assert.Equal(17, api.Operations.Count);
         // Every operation was answered with success at least once: the generator reaches past validation everywhere.
         Assert.All(api.Operations, o => Assert.Contains(statuses.Keys, k => k.StartsWith(o.Id + " 2", StringComparison.Ordinal)));
     }
