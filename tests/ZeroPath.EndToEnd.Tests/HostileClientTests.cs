@@ -45,6 +45,7 @@ public class HostileClientTests(ITestOutputHelper output)
             "IOrganizationGrain.SetMember", "IOrganizationGrain.CreateToken", "IOrganizationGrain.RevokeAll", "IOrganizationGrain.RemoveMember",
             "IOrganizationGrain.RevokeMemberTokens", "IOrganizationGrain.DeleteToken", "IOrganizationGrain.RevokeToken", "IOrganizationGrain.ListTokens",
             "IOrganizationGrain.AddToken", "IOrganizationGrain.RunFanOuts", "IOrganizationGrain.PendingWork",
+            "IOrganizationGrain.RotateToken", "IOrganizationGrain.AddSuccessor", "IOrganizationGrain.SetPolicy", "IOrganizationGrain.GetPolicy",
             "IMemberGrain.SetPermissions", "IMemberGrain.GetPermissions", "IMemberGrain.Remove",
             "ITokenIndexShardGrain.Add", "ITokenIndexShardGrain.Remove", "ITokenIndexShardGrain.Find", "ITokenIndexShardGrain.Page", "ITokenIndexShardGrain.Summary",
             "ITokenGrain.Initialize", "ITokenGrain.Terminate", "ITokenGrain.UpdatePermissions", "ITokenGrain.FollowOwnerPermissions", "ITokenGrain.Describe",
@@ -70,7 +71,8 @@ public class HostileClientTests(ITestOutputHelper output)
         var tokens = await admin.GetStringAsync(new Uri($"/admin/v1/orgs/{org}/tokens", UriKind.Relative));
         var token = await admin.GetStringAsync(new Uri($"/admin/v1/tokens/{tokenId}", UriKind.Relative));
         var audit = await admin.GetStringAsync(new Uri($"/admin/v1/orgs/{org}/audit", UriKind.Relative));
-        return $"{tokens}\n{token}\n{audit}";
+        var policy = await admin.GetStringAsync(new Uri($"/admin/v1/orgs/{org}/policy", UriKind.Relative));
+        return $"{tokens}\n{token}\n{audit}\n{policy}";
     }
 
     private static async Task<string[]> RunHostileClientAsync(LocalSystem system, string org, string tokenId)
