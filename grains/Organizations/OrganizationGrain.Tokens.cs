@@ -84,6 +84,9 @@ public sealed partial class OrganizationGrain
             return new CreateTokenResult(CreateTokenStatus.Busy, null);
         }
 
+        // Secret scanning finds the token of a leaked secret by its fingerprint. Written before the token exists, so every
+        // token that can validate has one; if the create fails after this, the record names a token that never was.
+        await GrainFactory.GetGrain<ISecretFingerprintGrain>(formatKeys.Fingerprint(secret)!).Record(tokenId);
         var added = await Self.AddToken(new NewToken(tokenId, command.UserId, name, command.ExpiresInDays, hash, requested, cidrs));
         return added.Token is { } token
             ? added with { Token = token with { Secret = secret } }
