@@ -17,7 +17,8 @@ namespace ZeroPath.Silo.SecretScanning;
 /// </summary>
 internal static partial class SecretScanningApi
 {
-    public const string Path = "/secret-scanning/v1/revoke";
+    public const string Prefix = "/secret-scanning";
+    public const string Path = Prefix + "/v1/revoke";
 
     /// <summary>Secrets one report may carry (a 64 KiB body holds a few hundred with their URLs).</summary>
     public const int MaxSecrets = 500;
@@ -53,6 +54,21 @@ internal static partial class SecretScanningApi
     {
         if (app.Services.GetRequiredService<SecretScanningPartners>().Enabled)
         {
+            // What routing answers without a body under this prefix (another method, another path) is problem+json too.
+            app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase), scanning => scanning.Use(async (context, next) =>
+            {
+                await next(context);
+                var response = context.Response;
+                if (!response.HasStarted && response.StatusCode >= 400 && response.ContentType is null && response.ContentLength is null or 0)
+                {
+                    await (response.StatusCode switch
+                    {
+                        StatusCodes.Status405MethodNotAllowed => Problems.Result(response.StatusCode, AdminProblems.MethodNotAllowedCode, $"Send reports as POST {Path}."),
+                        StatusCodes.Status404NotFound => Problems.NotFound(AdminProblems.NotFoundCode, $"The only secret-scanning route is POST {Path}."),
+                        _ => AdminProblems.ForBareStatus(response.StatusCode),
+                    }).ExecuteAsync(context);
+                }
+            }));
             app.MapPost(Path, RevokeReportedAsync).ExcludeFromDescription();
         }
 

@@ -220,6 +220,17 @@ public class SecretScanningApiTests(ScanningSilo silo) : IClassFixture<ScanningS
     }
 
     [Fact]
+    public async Task Another_method_or_path_under_the_prefix_is_a_problem_too()
+    {
+        await ProblemAssert.IsProblemAsync(
+            (await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/secret-scanning/v1/revoke"))).Response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        await ProblemAssert.IsProblemAsync(
+            (await SendAsync(new HttpRequestMessage(HttpMethod.Post, "/secret-scanning/v2/revoke") { Content = new StringContent("[]", Encoding.UTF8, "application/json") })).Response,
+            HttpStatusCode.NotFound,
+            "not_found");
+    }
+
+    [Fact]
     public async Task An_empty_report_is_answered_with_an_empty_array()
     {
         var (response, text) = await SendAsync(silo.Partner.Report("[]"));
