@@ -28,6 +28,9 @@ public sealed class SecretFingerprintGrain(
 
         state.State.TokenId = tokenId;
         await state.WriteOrDropAsync(DeactivateOnIdle);
+
+        // Read again only if the secret leaks: one create leaves no activation behind for the idle collector.
+        DeactivateOnIdle();
     }
 
     public Task<Guid?> TokenId() => Task.FromResult<Guid?>(state.RecordExists ? state.State.TokenId : null);
