@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Silo.SecretScanning;
+using ZeroPath.Testing;
 
 namespace ZeroPath.Silo.Tests.SecretScanning;
 
