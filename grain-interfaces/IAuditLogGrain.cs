@@ -93,6 +93,9 @@ public static class AuditActor
     public const string System = "system";
     public const string DefaultOperator = "admin";
 
+    /// <summary>Revocations of secrets a secret-scanning partner reported are recorded as this prefix and the partner's name.</summary>
+    public const string SecretScanningPrefix = "secret-scanning:";
+
     public static string Current => Orleans.Runtime.RequestContext.Get(ContextKey) as string ?? DefaultOperator;
 
     public static void Set(string actor) => Orleans.Runtime.RequestContext.Set(ContextKey, actor);

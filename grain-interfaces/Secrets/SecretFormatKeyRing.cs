@@ -37,8 +37,13 @@ public sealed class SecretFormatKeyRing
 {
     private const int MacInputLength = 16 + TokenSecretFormat.KeyIdLength + TokenSecretFormat.RandomLength;
 
+    private static readonly byte[] FingerprintKeyLabel = "zeropath secret fingerprint v1"u8.ToArray();
+
     /// <summary>Per key, one reusable HMAC per thread (a one-shot HMAC repeats the key set-up on every call).</summary>
     private readonly FrozenDictionary<string, ThreadLocal<IncrementalHash>> keys;
+
+    /// <summary>Per format key, the key its secrets' fingerprints are made with (see <see cref="Fingerprint"/>).</summary>
+    private readonly FrozenDictionary<string, byte[]> fingerprintKeys;
 
     public SecretFormatKeyRing(IReadOnlyDictionary<string, byte[]> keys, string? currentKeyId, bool acceptLegacySecrets)
     {
@@ -62,6 +67,10 @@ public sealed class SecretFormatKeyRing
                 var key = k.Value.ToArray();
                 return new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key));
             },
+            StringComparer.Ordinal);
+        fingerprintKeys = keys.ToFrozenDictionary(
+            k => k.Key,
+            k => HMACSHA256.HashData(k.Value, FingerprintKeyLabel),
             StringComparer.Ordinal);
         CurrentKeyId = currentKeyId;
         AcceptsLegacySecrets = acceptLegacySecrets;
@@ -122,6 +131,35 @@ public sealed class SecretFormatKeyRing
         return CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(expected), MemoryMarshal.AsBytes(presented))
             ? SecretFormatVerdict.Valid
             : SecretFormatVerdict.BadTag;
+    }
+
+    /// <summary>
+    /// The secret's fingerprint: lower-case hex of HMAC-SHA256 over its ASCII characters, under a key derived from the
+    /// format key its key id names (HMAC-SHA256(format key, "zeropath secret fingerprint v1")). It identifies the secret
+    /// (the cluster stores it at creation to find the token a leaked secret belongs to) without revealing it: without
+    /// the format key it can be neither reversed nor checked against a guess. Null unless the secret is in the current
+    /// format with a correct checksum and a key id this ring holds.
+    /// </summary>
+    public string? Fingerprint(ReadOnlySpan<char> secret)
+    {
+        if (TokenSecretFormat.Classify(secret) != SecretShape.Current
+            || !fingerprintKeys.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(secret.Slice(TokenSecretFormat.KeyIdStart, TokenSecretFormat.KeyIdLength), out var key))
+        {
+            return null;
+        }
+
+        Span<byte> ascii = stackalloc byte[TokenSecretFormat.Length];
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        try
+        {
+            Encoding.ASCII.GetBytes(secret, ascii);
+            HMACSHA256.HashData(key, ascii, mac);
+            return Convert.ToHexStringLower(mac);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(ascii);
+        }
     }
 
     /// <summary>First 64 bits of HMAC-SHA256(key, token id as 16 big-endian bytes ‖ ASCII key id and random part), in base62.</summary>

@@ -192,6 +192,12 @@ public sealed partial class WebhookGrain(
                 data["reason"] = recorded.Reason;
             }
 
+            // A leak reported by a secret-scanning partner names the partner; the reason says where it was found.
+            if (recorded.Actor.StartsWith(AuditActor.SecretScanningPrefix, StringComparison.Ordinal))
+            {
+                data["reportedBy"] = recorded.Actor[AuditActor.SecretScanningPrefix.Length..];
+            }
+
             Queue($"{OrganizationId}/{recorded.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)}", type, recorded.At, data);
         }
 

@@ -37,7 +37,7 @@ public static class AdminProblems
         Problems.Result(StatusCodes.Status401Unauthorized, UnauthorizedCode, "Send the admin key as 'Authorization: Bearer <key>'.");
 
     public static IResult BodyTooLarge() =>
-        Problems.Result(StatusCodes.Status413PayloadTooLarge, BodyTooLargeCode, $"Admin request bodies are limited to {AdminApiOptions.MaxRequestBodyBytes / 1024} KiB.");
+        Problems.Result(StatusCodes.Status413PayloadTooLarge, BodyTooLargeCode, $"Request bodies are limited to {AdminApiOptions.MaxRequestBodyBytes / 1024} KiB.");
 
     /// <summary>A problem for a status the routing answered without a body (no such route, no such method, a request it could not read).</summary>
     public static IResult ForBareStatus(int status) => status switch
@@ -56,6 +56,6 @@ internal sealed class AdminExceptionClassifier : IExceptionClassifier
 {
     public ExceptionProblem? Classify(Exception exception) =>
         exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
-            ? new ExceptionProblem(StatusCodes.Status413PayloadTooLarge, AdminProblems.BodyTooLargeCode, $"Admin request bodies are limited to {AdminApiOptions.MaxRequestBodyBytes / 1024} KiB.")
+            ? new ExceptionProblem(StatusCodes.Status413PayloadTooLarge, AdminProblems.BodyTooLargeCode, $"Request bodies are limited to {AdminApiOptions.MaxRequestBodyBytes / 1024} KiB.")
             : null;
 }

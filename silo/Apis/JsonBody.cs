@@ -24,6 +24,29 @@ internal static class JsonBody
                 StatusCodes.Status415UnsupportedMediaType, AdminProblems.UnsupportedMediaType, "Send the body as 'Content-Type: application/json' in UTF-8."));
         }
 
+        var (body, problem) = await ReadBytesAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(body!.WrittenSpan, Options);
+            return value is null
+                ? (null, Problems.BadRequest(AdminProblems.InvalidJson, "The body must be a JSON object."))
+                : (value, null);
+        }
+        catch (JsonException exception)
+        {
+            var where = string.IsNullOrEmpty(exception.Path) ? "" : $" at '{exception.Path}'";
+            return (null, Problems.BadRequest(AdminProblems.InvalidJson, $"The body is not valid JSON for this request{where}."));
+        }
+    }
+
+    /// <summary>The raw body, at most 64 KiB however it is sent (413 past that; the read stops there), or 400 <c>bad_request</c> when unreadable.</summary>
+    public static async Task<(ArrayBufferWriter<byte>? Body, IResult? Problem)> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
         var body = new ArrayBufferWriter<byte>(1024);
         try
         {
@@ -51,18 +74,7 @@ internal static class JsonBody
             return (null, Problems.BadRequest(AdminProblems.BadRequestCode, "The request body could not be read."));
         }
 
-        try
-        {
-            var value = JsonSerializer.Deserialize<T>(body.WrittenSpan, Options);
-            return value is null
-                ? (null, Problems.BadRequest(AdminProblems.InvalidJson, "The body must be a JSON object."))
-                : (value, null);
-        }
-        catch (JsonException exception)
-        {
-            var where = string.IsNullOrEmpty(exception.Path) ? "" : $" at '{exception.Path}'";
-            return (null, Problems.BadRequest(AdminProblems.InvalidJson, $"The body is not valid JSON for this request{where}."));
-        }
+        return (body, null);
     }
 
     private static bool IsUtf8Json(HttpRequest request)

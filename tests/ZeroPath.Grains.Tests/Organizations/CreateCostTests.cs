@@ -113,13 +113,13 @@ public class CreateCostTests(WriteRecordingClusterFixture fixture) : IClassFixtu
         // The 2nd to 10th creates (the first also starts the audit trail) against the last ten of 1,000.
         var small = creates[1..10];
         var large = creates[10..];
-        string[] states = ["index", "token", "organization", "audit-segment", "audit"];
+        string[] states = ["secret-fingerprint", "index", "token", "organization", "audit-segment", "audit"];
         foreach (var create in small.Concat(large))
         {
             Assert.Equal(states.Order(), create.Select(w => w.StateName).Order());
         }
 
-        foreach (var fixedSize in new[] { "token", "organization", "audit" })
+        foreach (var fixedSize in new[] { "secret-fingerprint", "token", "organization", "audit" })
         {
             var atTen = small.Max(c => c.Single(w => w.StateName == fixedSize).Bytes);
             var atThousand = large.Max(c => c.Single(w => w.StateName == fixedSize).Bytes);

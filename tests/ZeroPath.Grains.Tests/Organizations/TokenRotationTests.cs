@@ -37,6 +37,10 @@ public class TokenRotationTests(ClusterFixture fixture) : IClassFixture<ClusterF
         Assert.Equal(["scans:read"], details.RequestedPermissions!.Value.ToArray());
         Assert.Equal(["10.0.0.0/8"], details.AllowedCidrs!.Value.ToArray());
         Assert.True((await fixture.ValidateAsync(successor.TokenId, successor.Secret)).IsValid);
+        // Secret scanning can find the successor by its secret, as any created token.
+        Assert.Equal(
+            successor.TokenId,
+            await fixture.Grains.GetGrain<ISecretFingerprintGrain>(TestSettings.FormatKeys.Fingerprint(successor.Secret)!).TokenId());
 
         // Both validate during the grace period; the rotated one ends once it has passed.
         await fixture.AdvanceAsync(TimeSpan.FromHours(23));

@@ -395,6 +395,26 @@ public class HelmChartTests
     }
 
     [Fact]
+    public void Secret_scanning_partner_keys_reach_the_silos_only_and_must_be_public_keys()
+    {
+        static Dictionary<string, JsonNode> ContainerEnv(List<JsonNode> objects, string component) =>
+            Env(Workload(objects, component)["spec"]!["template"]!["spec"]!["containers"]![0]!);
+
+        Assert.DoesNotContain(ContainerEnv(Render([]), "silo").Keys, k => k.StartsWith("ZeroPath__SecretScanning", StringComparison.Ordinal));
+
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var pem = key.ExportSubjectPublicKeyInfoPem();
+        var file = Path.Combine(Directory.CreateTempSubdirectory("zeropath-scanning-").FullName, "key.pem");
+        File.WriteAllText(file, pem);
+        var on = Render(["--set-file", $"secretScanning.partners.github.keys.a1b2c3={file}"]);
+        var variable = ContainerEnv(on, "silo")["ZeroPath__SecretScanning__Partners__github__Keys__a1b2c3"];
+        Assert.Equal(pem, Text(variable["value"]));
+        Assert.DoesNotContain(ContainerEnv(on, "gateway").Keys, k => k.StartsWith("ZeroPath__SecretScanning", StringComparison.Ordinal));
+        AssertRefused("secretScanning.partners.github.keys.a1b2c3=not-a-key", "/secretScanning/partners/github/keys/a1b2c3");
+        AssertRefused("secretScanning.partners.GitHub.keys.a1b2c3=-----BEGIN PUBLIC KEY-----", "invalid propertyName 'GitHub'");
+    }
+
+    [Fact]
     public void The_ext_authz_grpc_port_is_off_by_default_and_when_enabled_is_on_the_pods_the_service_and_the_network_policy()
     {
         static JsonNode Container(List<JsonNode> objects) => Workload(objects, "gateway")["spec"]!["template"]!["spec"]!["containers"]![0]!;

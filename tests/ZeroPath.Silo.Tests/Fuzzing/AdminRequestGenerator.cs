@@ -69,6 +69,9 @@ public sealed class AdminRequestGenerator
 
     public int RouteCount => routes.Count;
 
+    /// <summary>The organizations and users plausible requests name.</summary>
+    public IEnumerable<(string Organization, string User)> Members => organizations.SelectMany(o => users.Select(u => (o, u)));
+
     /// <summary>Token ids seen in answers, reused so that later requests reach real tokens.</summary>
     public void Remember(Guid tokenId)
     {
@@ -425,6 +428,15 @@ public sealed class AdminRequestGenerator
         var type = Nullable.GetUnderlyingType(parameter.ParameterType) ?? parameter.ParameterType;
         if (sane && !OneIn(6))
         {
+            // Values a well-formed request would carry for the options whose other values are refused.
+            switch (parameter.Name)
+            {
+                case "AllowedCidrs":
+                    return Pick(["null", "[\"127.0.0.0/8\"]", "[\"10.0.0.0/8\",\"2001:db8::/32\"]"]);
+                case "RequireAllowedCidrs":
+                    return OneIn(10) ? "true" : Pick(["false", "null"]);
+            }
+
             return type == typeof(string)
                 ? JsonSerializer.Serialize(parameter.Name == "UserId" ? Pick(users) : Pick(["CI", "leaked", "offboarding", "nightly build"]))
                 : type == typeof(ImmutableArray<string>) || type == typeof(string[])
