@@ -93,6 +93,20 @@ public class TokenUseRecorderTests
     }
 
     [Fact]
+    public async Task A_graceful_stop_sends_what_is_still_waiting()
+    {
+        var recorder = Recorder();
+        var identity = Identity("org", 9);
+        await recorder.StartAsync(CancellationToken.None);
+        recorder.Record(identity, IPAddress.Parse("192.0.2.7"));
+
+        await recorder.StopAsync(CancellationToken.None);
+
+        Assert.Equal(identity.Id, Assert.Single(Assert.Single(grains.Reports).Uses).TokenId);
+        recorder.Dispose();
+    }
+
+    [Fact]
     public async Task Nothing_is_recorded_when_disabled_or_for_a_validation_from_a_silo_that_did_not_give_the_tokens_place()
     {
         var off = Recorder(enabled: false);
