@@ -173,6 +173,7 @@ var requireCidrs = new Option<bool>("--require-cidrs") { Description = "Every ne
 var limit = TokenList.LimitOption("Events per page (1-500, default 50)");
 var tokenLimit = TokenList.LimitOption("Print one page of this many tokens (1-500); the next page's --cursor goes to stderr");
 var cursor = TokenList.CursorOption();
+var unusedFor = TokenList.UnusedForOption();
 var before = new Option<long?>("--before") { Description = "nextBefore from the previous page" };
 
 var tokens = new Command("tokens", "List, create, rotate, show and delete tokens")
@@ -180,11 +181,13 @@ var tokens = new Command("tokens", "List, create, rotate, show and delete tokens
     Verb(
         "list",
         "Active tokens of an organization, newest first. Prints every token: follows the API's pages to the last one " +
-        "(--json: one array of them all). With --limit or --cursor, prints one page (--json: the API's page object).",
-        (p, c, ct) => TokenList.RunAsync(c, p.GetValue(org)!, p.GetValue(tokenLimit), p.GetValue(cursor), p.GetValue(json), ct),
+        "(--json: one array of them all). With --limit or --cursor, prints one page (--json: the API's page object). " +
+        "With --unused-for, only stale tokens; a page may then hold fewer than --limit tokens.",
+        (p, c, ct) => TokenList.RunAsync(c, p.GetValue(org)!, p.GetValue(tokenLimit), p.GetValue(cursor), p.GetValue(json), ct, p.GetValue(unusedFor)),
         org,
         tokenLimit,
-        cursor),
+        cursor,
+        unusedFor),
     Verb("create", "Create a token for a member; prints the secret once", async (p, c, ct) =>
     {
         var (exit, body) = await c.SendAsync(HttpMethod.Post, $"/admin/v1/orgs/{Org(p)}/tokens", new
@@ -210,7 +213,7 @@ var tokens = new Command("tokens", "List, create, rotate, show and delete tokens
         tokenId,
         graceHours),
     Verb("show", "A token's metadata and status", (p, c, ct) =>
-        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs"]), tokenId),
+        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs", "lastUsedAt", "lastUsedFrom"]), tokenId),
     Verb("delete", "Delete a token of an organization", (p, c, ct) =>
         Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/tokens/{Token(p)}", null, ct, message: "deleted"), org, tokenId),
 };

@@ -14,7 +14,7 @@ public static class TokenList
     /// <summary>The API's largest page; also the page size when following every page, so the fewest calls.</summary>
     public const int MaxLimit = 500;
 
-    private static readonly string[] Columns = ["tokenId", "name", "userId", "createdAt", "expiresAt", "restrictions"];
+    private static readonly string[] Columns = ["tokenId", "name", "userId", "createdAt", "expiresAt", "restrictions", "lastUsedAt", "lastUsedFrom"];
 
     /// <summary>A page size, 1–500: anything else is a usage error before any request is sent. (Parse errors are escaped when printed.)</summary>
     public static Option<int?> LimitOption(string description) => new("--limit")
@@ -50,9 +50,35 @@ public static class TokenList
         return option;
     }
 
-    public static async Task<int> RunAsync(AdminClient client, string org, int? limit, string? cursor, bool json, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>--unused-for</c>: <c>Nd</c> (1–365 days) or <c>Nh</c> (1–999 hours), as the API takes it; anything else is a
+    /// usage error before any request is sent.
+    /// </summary>
+    public static Option<string?> UnusedForOption()
+    {
+        var option = new Option<string?>("--unused-for")
+        {
+            Description = "Only tokens created at least this long ago and not used since: 1d-365d or 1h-999h (e.g. 30d)",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && !IsUnusedFor(value))
+            {
+                result.AddError($"--unused-for must be a number of days from 1d to 365d or of hours from 1h to 999h, not '{value}'.");
+            }
+        });
+        return option;
+    }
+
+    public static async Task<int> RunAsync(
+        AdminClient client, string org, int? limit, string? cursor, bool json, CancellationToken cancellationToken, string? unusedFor = null)
     {
         var path = $"/admin/v1/orgs/{Uri.EscapeDataString(org)}/tokens";
+        if (unusedFor is not null)
+        {
+            path += $"?unusedFor={unusedFor}";
+        }
+
         if (limit is not null || cursor is not null)
         {
             return await OnePageAsync(client, path, limit, cursor, json, cancellationToken);
@@ -63,7 +89,7 @@ public static class TokenList
         string? next = null;
         do
         {
-            var (exit, body) = await client.SendAsync(HttpMethod.Get, path + Query(MaxLimit, next), null, cancellationToken);
+            var (exit, body) = await client.SendAsync(HttpMethod.Get, path + Query(path, MaxLimit, next), null, cancellationToken);
             if (exit != ExitCodes.Ok)
             {
                 return exit;
@@ -100,7 +126,7 @@ public static class TokenList
 
     private static async Task<int> OnePageAsync(AdminClient client, string path, int? limit, string? cursor, bool json, CancellationToken cancellationToken)
     {
-        var (exit, body) = await client.SendAsync(HttpMethod.Get, path + Query(limit, cursor), null, cancellationToken);
+        var (exit, body) = await client.SendAsync(HttpMethod.Get, path + Query(path, limit, cursor), null, cancellationToken);
         if (exit != ExitCodes.Ok)
         {
             return exit;
@@ -127,7 +153,7 @@ public static class TokenList
         return ExitCodes.Ok;
     }
 
-    private static string Query(int? limit, string? cursor)
+    private static string Query(string path, int? limit, string? cursor)
     {
         var parts = new List<string>(2);
         if (limit is { } l)
@@ -140,7 +166,7 @@ public static class TokenList
             parts.Add($"cursor={Uri.EscapeDataString(cursor)}");
         }
 
-        return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
+        return parts.Count == 0 ? "" : (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + string.Join('&', parts);
     }
 
     private static bool TryReadPage(JsonElement? body, out List<JsonElement> items, out string? next)
@@ -164,6 +190,11 @@ public static class TokenList
         await Console.Error.WriteLineAsync("zpctl: the admin API did not answer a token page ({\"items\": [...], \"nextCursor\": ...}); is the silo older than this zpctl?");
         return ExitCodes.ServerError;
     }
+
+    private static bool IsUnusedFor(string value) =>
+        value.Length is >= 2 and <= 4 && value[0] is >= '1' and <= '9' && value[..^1].All(char.IsAsciiDigit)
+        && int.Parse(value[..^1], CultureInfo.InvariantCulture) is var number
+        && (value[^1] == 'h' || (value[^1] == 'd' && number <= 365));
 
     private static bool IsCursorShaped(string cursor) =>
         cursor.Length == 11 && cursor.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');

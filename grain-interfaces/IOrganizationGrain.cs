@@ -57,6 +57,16 @@ public interface IOrganizationGrain : IGrainWithStringKey
     [Alias("list-tokens")]
     Task<TokenPage> ListTokens(string? cursor, int limit);
 
+    /// <summary>
+    /// As <see cref="ListTokens"/>, each token with its last use (<see cref="TokenSummary.LastUse"/>, null: never used).
+    /// With <paramref name="unusedFor"/>, only tokens created at least that long ago whose last use (a whole minute) lies
+    /// entirely before it. Filtered, a page reads a bounded number of index shards: it may hold fewer than
+    /// <paramref name="limit"/> tokens (even none) and still have a cursor, but paging never skips a matching token.
+    /// </summary>
+    [ReadOnly]
+    [Alias("list-tokens-with-use")]
+    Task<TokenPage> ListTokensWithUse(string? cursor, int limit, TimeSpan? unusedFor);
+
     /// <summary>Deletes a token of this organization; it has stopped validating when this returns. False when not in this organization.</summary>
     [Alias("delete-token")]
     Task<bool> DeleteToken(Guid tokenId);

@@ -35,7 +35,8 @@ public sealed record TokenValidation(
     [property: Id(4)] DateTimeOffset? ExpiresAt,
     [property: Id(5)] DateTimeOffset? LockedUntil = null,
     [property: Id(6)] bool TaggedSecretOnly = false,
-    [property: Id(7)] ImmutableArray<string>? AllowedCidrs = null)
+    [property: Id(7)] ImmutableArray<string>? AllowedCidrs = null,
+    [property: Id(16)] long? IndexSequence = null)
 {
     public static readonly TokenValidation Invalid = new(TokenValidationOutcome.Invalid, null, null, [], null);
 
@@ -188,7 +189,8 @@ public sealed record TokenSummary(
     [property: Id(2)] string UserId,
     [property: Id(3)] DateTimeOffset CreatedAt,
     [property: Id(4)] DateTimeOffset ExpiresAt,
-    [property: Id(5)] TokenRestrictions Restrictions = TokenRestrictions.None);
+    [property: Id(5)] TokenRestrictions Restrictions = TokenRestrictions.None,
+    [property: Id(16)] TokenLastUse? LastUse = null);
 
 /// <summary>Which creation options narrow a token (what a list shows; the token's details carry the values).</summary>
 [Flags]

@@ -32,6 +32,8 @@ public static class TokenAuthenticationExtensions
         cacheOptions.Validate(settings);
         var signing = settings.Bind<IdentitySigningOptions>(IdentitySigningOptions.SectionName);
         signing.Validate(settings);
+        var lastUse = settings.Bind<Usage.LastUseOptions>(Usage.LastUseOptions.SectionName);
+        lastUse.Validate(settings);
         var trustedProxies = settings.Bind<ClientAddressOptions>(ClientAddressOptions.SectionName).Parse(settings);
         settings.ThrowIfInvalid();
 
@@ -46,6 +48,9 @@ public static class TokenAuthenticationExtensions
         builder.Services.AddSingleton<ValidationCache>();
         builder.Services.AddSingleton<RefusalCache>();
         builder.Services.AddSingleton<LegacyLookupBudget>();
+        builder.Services.AddSingleton(lastUse);
+        builder.Services.AddSingleton<Usage.TokenUseRecorder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Usage.TokenUseRecorder>());
         builder.Services.AddSingleton<TokenAuthenticator>();
         builder.Services.AddSingleton<InFlightRequests>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InFlightRequests>());

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using ZeroPath.Gateway.Caching;
+using ZeroPath.Gateway.Usage;
 using ZeroPath.ServiceDefaults;
 using ZeroPath.Tokens;
 
@@ -21,6 +22,7 @@ public sealed partial class TokenAuthenticator
     private readonly TimeProvider time;
     private readonly ILogger<TokenAuthenticator> logger;
     private readonly Counter<long> decisions;
+    private readonly TokenUseRecorder? uses;
 
     public TokenAuthenticator(
         IGrainFactory grains,
@@ -30,8 +32,10 @@ public sealed partial class TokenAuthenticator
         LegacyLookupBudget legacyLookups,
         TimeProvider time,
         ILogger<TokenAuthenticator> logger,
-        IMeterFactory meters)
+        IMeterFactory meters,
+        TokenUseRecorder? uses = null)
     {
+        this.uses = uses;
         this.grains = grains;
         this.formatKeys = formatKeys;
         this.cache = cache;
@@ -68,6 +72,10 @@ public sealed partial class TokenAuthenticator
             && !ClientAddresses.IsAllowed(allowed, connection is null ? client : connection.RemoteIpAddress))
         {
             decision = AuthDecision.Fail(AuthFailure.AddressNotAllowed);
+        }
+        else if (decision.Identity is { } identity && uses is { Enabled: true })
+        {
+            uses.Record(identity, connection is null ? client : connection.RemoteIpAddress);
         }
 
         decisions.Add(

@@ -9,8 +9,10 @@ public sealed class AuthenticatedToken
 {
     public AuthenticatedToken(
         Guid tokenId, string organizationId, string userId, IReadOnlyList<string> permissions, DateTimeOffset expiresAt,
-        ImmutableArray<string>? allowedCidrs = null)
+        ImmutableArray<string>? allowedCidrs = null, long? indexSequence = null)
     {
+        Id = tokenId;
+        IndexSequence = indexSequence;
         AllowedNetworks = allowedCidrs is { } cidrs ? ParseNetworks(cidrs) : null;
         TokenId = tokenId.ToString("D");
         OrganizationId = organizationId;
@@ -20,6 +22,21 @@ public sealed class AuthenticatedToken
     }
 
     public string TokenId { get; }
+
+    /// <summary>The token id, unformatted.</summary>
+    public Guid Id { get; }
+
+    /// <summary>The token's place in its organization's index, which names its usage shard; null from a silo that did not say.</summary>
+    public long? IndexSequence { get; }
+
+    /// <summary>The last use recorded for this validation (see <see cref="Usage.TokenUseRecorder"/>); replaced whole, never changed.</summary>
+    internal Usage.UseMark? RecordedUse
+    {
+        get => Volatile.Read(ref recordedUse);
+        set => Volatile.Write(ref recordedUse, value);
+    }
+
+    private Usage.UseMark? recordedUse;
     public string OrganizationId { get; }
     public string UserId { get; }
 
@@ -35,7 +52,8 @@ public sealed class AuthenticatedToken
     public IPNetwork[]? AllowedNetworks { get; }
 
     public static AuthenticatedToken From(Guid tokenId, TokenValidation validation) => new(
-        tokenId, validation.OrganizationId!, validation.UserId!, validation.Permissions, validation.ExpiresAt!.Value, validation.AllowedCidrs);
+        tokenId, validation.OrganizationId!, validation.UserId!, validation.Permissions, validation.ExpiresAt!.Value, validation.AllowedCidrs,
+        validation.IndexSequence);
 
     /// <summary>The cluster sends canonical ranges; one this gateway cannot read is left out, so it fails closed.</summary>
     private static IPNetwork[] ParseNetworks(ImmutableArray<string> cidrs)

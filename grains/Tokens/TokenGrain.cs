@@ -150,7 +150,8 @@ public sealed partial class TokenGrain(
         }
 
         return valid ??= new TokenValidation(
-            TokenValidationOutcome.Valid, token.OrganizationId, token.UserId, token.Permissions, token.ExpiresAt, AllowedCidrs: token.AllowedCidrs);
+            TokenValidationOutcome.Valid, token.OrganizationId, token.UserId, token.Permissions, token.ExpiresAt, AllowedCidrs: token.AllowedCidrs,
+            IndexSequence: token.IndexSequence);
     }
 
     /// <summary>

@@ -47,7 +47,7 @@ internal static class RevocationApi
         }
 
         return await grains.GetGrain<ITokenGrain>(id).Describe() is { } details
-            ? TypedResults.Ok(TokenDetailsResponse.From(details))
+            ? TypedResults.Ok(TokenDetailsResponse.From(details, await LastUseAsync(grains, details)))
             : TokenNotFound(id);
     }
 
@@ -70,7 +70,7 @@ internal static class RevocationApi
         }
 
         metrics.Revoked("token");
-        return TypedResults.Ok(TokenDetailsResponse.From(details));
+        return TypedResults.Ok(TokenDetailsResponse.From(details, await LastUseAsync(grains, details)));
     }
 
     private static async Task<IResult> RevokeMemberTokens(string orgId, string userId, HttpRequest request, IGrainFactory grains, TokenMetrics metrics, CancellationToken cancellationToken)
@@ -127,6 +127,21 @@ internal static class RevocationApi
             : (reason, null);
     }
 
+    /// <summary>The token's last use, from its usage shard (as the token list joins it); null when never used.</summary>
+    internal static async Task<TokenLastUse?> LastUseAsync(IGrainFactory grains, TokenDetails details)
+    {
+        var uses = await grains.GetGrain<ITokenUsageShardGrain>(TokenUsageLayout.ShardKey(details.OrganizationId, details.IndexSequence)).Uses();
+        foreach (var use in uses)
+        {
+            if (use.Sequence == details.IndexSequence && use.TokenId == details.TokenId && use.Use.At >= TokenUsageLayout.Minute(details.CreatedAt))
+            {
+                return use.Use;
+            }
+        }
+
+        return null;
+    }
+
     private static IResult TokenNotFound(Guid id) => Problems.NotFound("token_not_found", $"No token {id} was ever issued.");
 
     private sealed record ReasonRequest(string? Reason);
@@ -138,9 +153,9 @@ internal static class RevocationApi
 internal sealed record TokenDetailsResponse(
     Guid TokenId, string OrgId, string UserId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
     string Status, DateTimeOffset? RevokedAt, string? Reason, ImmutableArray<string>? Permissions, ImmutableArray<string>? RequestedPermissions,
-    ImmutableArray<string>? AllowedCidrs)
+    ImmutableArray<string>? AllowedCidrs, DateTimeOffset? LastUsedAt, string? LastUsedFrom)
 {
-    public static TokenDetailsResponse From(TokenDetails d) => new(
+    public static TokenDetailsResponse From(TokenDetails d, TokenLastUse? lastUse) => new(
         d.TokenId, d.OrganizationId, d.UserId, d.Name, d.CreatedAt, d.ExpiresAt,
         d.Status switch
         {
@@ -153,5 +168,7 @@ internal sealed record TokenDetailsResponse(
         d.Reason,
         d.Permissions,
         d.RequestedPermissions,
-        d.AllowedCidrs);
+        d.AllowedCidrs,
+        lastUse?.At,
+        lastUse?.From);
 }

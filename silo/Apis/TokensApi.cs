@@ -12,6 +12,12 @@ internal static class TokensApi
     public const int MaxGracePeriodHours = 7 * 24;
     public const int MaxPageSize = 500;
 
+    /// <summary>unusedFor is not 1d–365d or 1h–999h.</summary>
+    public const string InvalidUnusedFor = "invalid_unused_for";
+
+    /// <summary>The shape of unusedFor (every value <see cref="TryParseUnusedFor"/> accepts has it; past 365d is refused too).</summary>
+    public const string UnusedForPattern = "^[1-9][0-9]{0,2}[dh]$";
+
     /// <summary>A token asked for a permission its owner does not hold.</summary>
     public const string PermissionNotHeld = "permission_not_held";
 
@@ -41,7 +47,7 @@ internal static class TokensApi
         admin.MapGet("/orgs/{orgId}/tokens", ListTokens)
             .AdminRoute("ListTokens", "An organization's active tokens, newest first, a page at a time")
             .Produces<TokenListResponse>()
-            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_limit", "invalid_cursor")
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_limit", "invalid_cursor", InvalidUnusedFor)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
                 // Parsed by the handler, so described here.
@@ -54,6 +60,10 @@ internal static class TokensApi
                     "cursor",
                     "nextCursor of the previous page, unchanged.",
                     new() { Type = Microsoft.OpenApi.JsonSchemaType.String, MinLength = 11, MaxLength = 11, Pattern = "^[A-Za-z0-9_-]{11}$" }));
+                operation.Parameters.Add(AuditApi.QueryParameter(
+                    "unusedFor",
+                    "Only tokens created at least this long ago and not used since: 1d–365d (days) or 1h–999h (hours); more than 365d is 400 invalid_unused_for. A page may then hold fewer tokens than limit (even none) and still have a nextCursor.",
+                    new() { Type = Microsoft.OpenApi.JsonSchemaType.String, MinLength = 2, MaxLength = 4, Pattern = UnusedForPattern }));
                 return Task.CompletedTask;
             });
         admin.MapPost("/orgs/{orgId}/tokens/{tokenId}/rotate", RotateToken)
@@ -187,12 +197,21 @@ internal static class TokensApi
             return Problems.BadRequest("invalid_cursor", "cursor must be the nextCursor of an earlier page, unchanged.");
         }
 
-        var page = await grains.GetGrain<IOrganizationGrain>(orgId).ListTokens(cursors.Count == 1 ? cursors[0] : null, limit ?? DefaultPageSize);
+        var unused = request.Query["unusedFor"];
+        TimeSpan? unusedFor = null;
+        if (unused.Count > 1 || (unused.Count == 1 && !TryParseUnusedFor(unused[0], out unusedFor)))
+        {
+            return Problems.BadRequest(InvalidUnusedFor, "unusedFor must be a number of days from 1d to 365d or of hours from 1h to 999h, such as 30d.");
+        }
+
+        var page = await grains.GetGrain<IOrganizationGrain>(orgId)
+            .ListTokensWithUse(cursors.Count == 1 ? cursors[0] : null, limit ?? DefaultPageSize, unusedFor);
         var items = new TokenListItem[page.Items.Length];
         for (var i = 0; i < items.Length; i++)
         {
             var t = page.Items[i];
-            items[i] = new TokenListItem(t.TokenId, t.Name, t.UserId, t.CreatedAt, t.ExpiresAt, Restrictions(t.Restrictions));
+            items[i] = new TokenListItem(
+                t.TokenId, t.Name, t.UserId, t.CreatedAt, t.ExpiresAt, Restrictions(t.Restrictions), t.LastUse?.At, t.LastUse?.From);
         }
 
         return TypedResults.Ok(new TokenListResponse(orgId, items, page.NextCursor));
@@ -256,6 +275,25 @@ internal static class TokensApi
             : Problems.NotFound("token_not_found", $"Token {id} is not a token of organization '{orgId}'.");
     }
 
+    /// <summary><c>Nd</c> (1–365 days) or <c>Nh</c> (1–999 hours), digits without sign or leading zero.</summary>
+    internal static bool TryParseUnusedFor(string? text, out TimeSpan? window)
+    {
+        window = null;
+        if (text is null || text.Length is < 2 or > 4 || text[0] == '0' || text.AsSpan(0, text.Length - 1).ContainsAnyExceptInRange('0', '9'))
+        {
+            return false;
+        }
+
+        var number = int.Parse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+        window = text[^1] switch
+        {
+            'd' when number <= 365 => TimeSpan.FromDays(number),
+            'h' when number <= 999 => TimeSpan.FromHours(number),
+            _ => null,
+        };
+        return window is not null;
+    }
+
     /// <summary>A whole number of days, 1–365; omitted or null: <paramref name="fallback"/>.</summary>
     internal static bool TryReadDays(JsonElement? value, int fallback, out int days)
     {
@@ -305,5 +343,8 @@ internal static class TokensApi
 
     private sealed record TokenListResponse(string OrgId, TokenListItem[] Items, string? NextCursor);
 
-    private sealed record TokenListItem(Guid TokenId, string? Name, string UserId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string[] Restrictions);
+    /// <summary><c>lastUsedAt</c> (UTC, to the minute) and <c>lastUsedFrom</c> (client address): null when never used.</summary>
+    private sealed record TokenListItem(
+        Guid TokenId, string? Name, string UserId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string[] Restrictions,
+        DateTimeOffset? LastUsedAt, string? LastUsedFrom);
 }

@@ -37,6 +37,7 @@ public class HostileClientTests(ITestOutputHelper output)
 
         var outcomes = lines.Select(l => l.Split('\t')).ToDictionary(p => p[0], p => p[1]);
         Assert.Equal("succeeded", outcomes["ITokenGrain.Validate (edge)"]);
+        Assert.Equal("succeeded", outcomes["ITokenUsageShardGrain.Record (edge)"]);
         var attempted = outcomes.Where(o => !o.Key.EndsWith("(edge)", StringComparison.Ordinal)).ToList();
         Assert.All(attempted, o => Assert.True(o.Value == "refused", $"{o.Key}: {o.Value}"));
         // Every mutating method of every grain, by name, so a new method cannot slip past unnoticed.
@@ -46,6 +47,7 @@ public class HostileClientTests(ITestOutputHelper output)
             "IOrganizationGrain.RevokeMemberTokens", "IOrganizationGrain.DeleteToken", "IOrganizationGrain.RevokeToken", "IOrganizationGrain.ListTokens",
             "IOrganizationGrain.AddToken", "IOrganizationGrain.RunFanOuts", "IOrganizationGrain.PendingWork",
             "IOrganizationGrain.RotateToken", "IOrganizationGrain.AddSuccessor", "IOrganizationGrain.SetPolicy", "IOrganizationGrain.GetPolicy",
+            "IOrganizationGrain.ListTokensWithUse", "ITokenUsageShardGrain.Uses",
             "IMemberGrain.SetPermissions", "IMemberGrain.GetPermissions", "IMemberGrain.Remove",
             "ITokenIndexShardGrain.Add", "ITokenIndexShardGrain.Remove", "ITokenIndexShardGrain.Find", "ITokenIndexShardGrain.Page", "ITokenIndexShardGrain.Summary",
             "ITokenGrain.Initialize", "ITokenGrain.Terminate", "ITokenGrain.UpdatePermissions", "ITokenGrain.FollowOwnerPermissions", "ITokenGrain.Describe",

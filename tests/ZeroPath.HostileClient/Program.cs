@@ -71,6 +71,9 @@ foreach (var type in typeof(ITokenGrain).Assembly.GetExportedTypes().Where(t => 
 
 // The edge methods still work for this client: it is connected, only limited.
 await Try("ITokenGrain.Validate (edge)", () => grains.GetGrain<ITokenGrain>(victimToken).Validate("zp_wrong"));
+// A gateway records uses, and nothing else: a made-up use for a token that does not exist lands in its usage shard only.
+await Try("ITokenUsageShardGrain.Record (edge)", () => grains.GetGrain<ITokenUsageShardGrain>(TokenUsageLayout.ShardKey(victimOrg, 5 * TokenUsageLayout.ShardCapacity))
+    .Record([new TokenUse(5 * TokenUsageLayout.ShardCapacity, Guid.NewGuid(), new TokenLastUse(now.AddYears(5), "203.0.113.66"))]));
 await host.StopAsync();
 return 0;
 
@@ -81,6 +84,8 @@ object? Argument(Type type) => type switch
     _ when type == typeof(int) => 100,
     _ when type == typeof(long) => 1L,
     _ when type == typeof(long?) => null,
+    _ when type == typeof(TimeSpan?) => TimeSpan.FromDays(1),
+    _ when type == typeof(ImmutableArray<TokenUse>) => ImmutableArray.Create(new TokenUse(0, victimToken, new TokenLastUse(now, "203.0.113.66"))),
     _ when type == typeof(bool) => true,
     _ when type == typeof(ImmutableArray<string>) => ImmutableArray.Create("*"),
     _ when type == typeof(ImmutableArray<Guid>) => ImmutableArray.Create(victimToken),

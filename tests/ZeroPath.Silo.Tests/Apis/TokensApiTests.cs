@@ -229,7 +229,7 @@ public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
         Assert.Equal(["orgId", "items", "nextCursor"], page.EnumerateObject().Select(p => p.Name));
         Assert.Equal(JsonValueKind.Null, page.GetProperty("nextCursor").ValueKind);
         var item = Assert.Single(page.GetProperty("items").EnumerateArray());
-        Assert.Equal(["tokenId", "name", "userId", "createdAt", "expiresAt", "restrictions"], item.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["tokenId", "name", "userId", "createdAt", "expiresAt", "restrictions", "lastUsedAt", "lastUsedFrom"], item.EnumerateObject().Select(p => p.Name));
         Assert.Equal(kept.GetProperty("tokenId").GetGuid(), item.GetProperty("tokenId").GetGuid());
         Assert.DoesNotContain(kept.GetProperty("tokenSecret").GetString()!, text, StringComparison.Ordinal);
         Assert.DoesNotContain("argon2", text, StringComparison.OrdinalIgnoreCase);
