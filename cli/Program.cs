@@ -140,6 +140,11 @@ var allowCidr = new Option<string[]>("--allow-cidr")
     Description = "Accept the token only from this client address range, IPv4 or IPv6 (repeat for several; default: any address)",
     AllowMultipleArgumentsPerToken = true,
 };
+var rateLimit = new Option<double?>("--rate-limit")
+{
+    Description = "Limit the token to this many requests per second across all gateways (0.01-100000; default: no limit)",
+};
+var burst = new Option<int?>("--burst") { Description = "With --rate-limit: requests allowed at once (default: the rate rounded up)" };
 var limit = TokenList.LimitOption("Events per page (1-500, default 50)");
 var tokenLimit = TokenList.LimitOption("Print one page of this many tokens (1-500); the next page's --cursor goes to stderr");
 var cursor = TokenList.CursorOption();
@@ -165,6 +170,10 @@ var tokens = new Command("tokens", "List, create, show and delete tokens")
             // Absent options stay null: the API's defaults (all the member's permissions, any address).
             permissions = p.GetResult(tokenPermission) is null ? null : p.GetValue(tokenPermission) ?? [],
             allowedCidrs = p.GetResult(allowCidr) is null ? null : p.GetValue(allowCidr) ?? [],
+            // --burst alone is sent as it is, and the API refuses it (a burst needs a rate).
+            rateLimit = p.GetValue(rateLimit) is null && p.GetValue(burst) is null
+                ? null
+                : new { requestsPerSecond = p.GetValue(rateLimit), burst = p.GetValue(burst) },
         }, ct);
         if (exit == ExitCodes.Ok)
         {
@@ -174,16 +183,16 @@ var tokens = new Command("tokens", "List, create, show and delete tokens")
             }
             else
             {
-                Output.Table(body, "tokenId", "name", "expiresAt", "permissions", "allowedCidrs");
+                Output.Table(body, "tokenId", "name", "expiresAt", "permissions", "allowedCidrs", "rateLimit");
                 Console.WriteLine();
                 Console.WriteLine($"Token Secret (shown once, store it now): {TerminalText.Escape(body!.Value.GetProperty("tokenSecret").GetString())}");
             }
         }
 
         return exit;
-    }, org, user, name, days, tokenPermission, allowCidr),
+    }, org, user, name, days, tokenPermission, allowCidr, rateLimit, burst),
     Verb("show", "A token's metadata and status", (p, c, ct) =>
-        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs"]), tokenId),
+        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs", "rateLimit"]), tokenId),
     Verb("delete", "Delete a token of an organization", (p, c, ct) =>
         Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/tokens/{Token(p)}", null, ct, message: "deleted"), org, tokenId),
 };

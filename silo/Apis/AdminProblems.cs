@@ -25,7 +25,7 @@ public static class AdminProblems
         BadRequestCode, NotFoundCode, MethodNotAllowedCode,
         "invalid_org_id", "invalid_user_id", "invalid_token_id", "invalid_permissions", "invalid_name",
         "invalid_expires_in_days", "invalid_reason", "invalid_limit", "invalid_cursor", "invalid_actor",
-        "invalid_allowed_cidrs", TokensApi.PermissionNotHeld,
+        "invalid_allowed_cidrs", TokensApi.InvalidRateLimit, TokensApi.PermissionNotHeld,
         "member_not_found", "token_not_found", "organization_too_large",
         "invalid_webhook_url", "invalid_webhook_events", "invalid_webhook_id", "webhook_not_found", "too_many_webhooks",
         "webhooks_not_configured", "hashing_busy", "cluster_unavailable", "storage_unavailable", "internal_error",

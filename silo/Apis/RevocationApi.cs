@@ -138,7 +138,7 @@ internal static class RevocationApi
 internal sealed record TokenDetailsResponse(
     Guid TokenId, string OrgId, string UserId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
     string Status, DateTimeOffset? RevokedAt, string? Reason, ImmutableArray<string>? Permissions, ImmutableArray<string>? RequestedPermissions,
-    ImmutableArray<string>? AllowedCidrs)
+    ImmutableArray<string>? AllowedCidrs, RateLimitBody? RateLimit)
 {
     public static TokenDetailsResponse From(TokenDetails d) => new(
         d.TokenId, d.OrganizationId, d.UserId, d.Name, d.CreatedAt, d.ExpiresAt,
@@ -153,5 +153,12 @@ internal sealed record TokenDetailsResponse(
         d.Reason,
         d.Permissions,
         d.RequestedPermissions,
-        d.AllowedCidrs);
+        d.AllowedCidrs,
+        RateLimitBody.From(d.RateLimit));
+}
+
+/// <summary>A token's <c>rateLimit</c> as the admin API shows it.</summary>
+internal sealed record RateLimitBody(double RequestsPerSecond, int Burst)
+{
+    public static RateLimitBody? From(TokenRateLimit? limit) => limit is null ? null : new(limit.RequestsPerSecond, limit.Burst);
 }
