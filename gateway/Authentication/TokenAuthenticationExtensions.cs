@@ -46,6 +46,7 @@ public static class TokenAuthenticationExtensions
         builder.Services.AddSingleton<ValidationCache>();
         builder.Services.AddSingleton<RefusalCache>();
         builder.Services.AddSingleton<LegacyLookupBudget>();
+        builder.Services.AddSingleton(sp => new TokenRateLimiter(sp.GetRequiredService<TimeProvider>(), cacheOptions.MaxRateLimitedTokens));
         builder.Services.AddSingleton<TokenAuthenticator>();
         builder.Services.AddSingleton<InFlightRequests>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InFlightRequests>());

@@ -18,6 +18,7 @@ public sealed partial class TokenAuthenticator
     private readonly ValidationCache cache;
     private readonly RefusalCache refusals;
     private readonly LegacyLookupBudget legacyLookups;
+    private readonly TokenRateLimiter rateLimits;
     private readonly TimeProvider time;
     private readonly ILogger<TokenAuthenticator> logger;
     private readonly Counter<long> decisions;
@@ -30,8 +31,10 @@ public sealed partial class TokenAuthenticator
         LegacyLookupBudget legacyLookups,
         TimeProvider time,
         ILogger<TokenAuthenticator> logger,
-        IMeterFactory meters)
+        IMeterFactory meters,
+        TokenRateLimiter rateLimits)
     {
+        this.rateLimits = rateLimits;
         this.grains = grains;
         this.formatKeys = formatKeys;
         this.cache = cache;
@@ -68,6 +71,12 @@ public sealed partial class TokenAuthenticator
             && !ClientAddresses.IsAllowed(allowed, connection is null ? client : connection.RemoteIpAddress))
         {
             decision = AuthDecision.Fail(AuthFailure.AddressNotAllowed);
+        }
+
+        // Only a request that would be admitted takes from the token's rate limit; a token without one costs this null check.
+        if (decision.Identity?.RateLimit is { } limit && !rateLimits.TryAcquire(decision.Identity.TokenId, limit, out var retryAfter))
+        {
+            decision = AuthDecision.RateLimited(time.GetUtcNow() + retryAfter);
         }
 
         decisions.Add(

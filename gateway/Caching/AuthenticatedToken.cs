@@ -9,8 +9,9 @@ public sealed class AuthenticatedToken
 {
     public AuthenticatedToken(
         Guid tokenId, string organizationId, string userId, IReadOnlyList<string> permissions, DateTimeOffset expiresAt,
-        ImmutableArray<string>? allowedCidrs = null)
+        ImmutableArray<string>? allowedCidrs = null, TokenRateLimit? rateLimit = null)
     {
+        RateLimit = rateLimit;
         AllowedNetworks = allowedCidrs is { } cidrs ? ParseNetworks(cidrs) : null;
         TokenId = tokenId.ToString("D");
         OrganizationId = organizationId;
@@ -34,8 +35,12 @@ public sealed class AuthenticatedToken
     /// </summary>
     public IPNetwork[]? AllowedNetworks { get; }
 
+    /// <summary>The token's rate limit across all gateways (this gateway enforces its share); null: none.</summary>
+    public TokenRateLimit? RateLimit { get; }
+
     public static AuthenticatedToken From(Guid tokenId, TokenValidation validation) => new(
-        tokenId, validation.OrganizationId!, validation.UserId!, validation.Permissions, validation.ExpiresAt!.Value, validation.AllowedCidrs);
+        tokenId, validation.OrganizationId!, validation.UserId!, validation.Permissions, validation.ExpiresAt!.Value, validation.AllowedCidrs,
+        validation.RateLimit);
 
     /// <summary>The cluster sends canonical ranges; one this gateway cannot read is left out, so it fails closed.</summary>
     private static IPNetwork[] ParseNetworks(ImmutableArray<string> cidrs)
