@@ -40,6 +40,7 @@ public static class Output
         {
             JsonValueKind.Null => "-",
             JsonValueKind.Array => string.Join(",", value.EnumerateArray().Select(v => v.ToString())),
+            JsonValueKind.Object => string.Join(",", value.EnumerateObject().Select(p => $"{p.Name}={p.Value}")),
             _ => value.ToString(),
         });
 }

@@ -170,6 +170,11 @@ var forbid = new Option<string[]>("--forbid")
     AllowMultipleArgumentsPerToken = true,
 };
 var requireCidrs = new Option<bool>("--require-cidrs") { Description = "Every new token must be limited to address ranges (--allow-cidr)" };
+var rateLimit = new Option<double?>("--rate-limit")
+{
+    Description = "Limit the token to this many requests per second across all gateways (0.01-100000; default: no limit)",
+};
+var burst = new Option<int?>("--burst") { Description = "With --rate-limit: requests allowed at once (default: the rate rounded up)" };
 var limit = TokenList.LimitOption("Events per page (1-500, default 50)");
 var tokenLimit = TokenList.LimitOption("Print one page of this many tokens (1-500); the next page's --cursor goes to stderr");
 var cursor = TokenList.CursorOption();
@@ -198,9 +203,13 @@ var tokens = new Command("tokens", "List, create, rotate, show and delete tokens
             // Absent options stay null: the API's defaults (all the member's permissions, any address).
             permissions = p.GetResult(tokenPermission) is null ? null : p.GetValue(tokenPermission) ?? [],
             allowedCidrs = p.GetResult(allowCidr) is null ? null : p.GetValue(allowCidr) ?? [],
+            // --burst alone is sent as it is, and the API refuses it (a burst needs a rate).
+            rateLimit = p.GetValue(rateLimit) is null && p.GetValue(burst) is null
+                ? null
+                : new { requestsPerSecond = p.GetValue(rateLimit), burst = p.GetValue(burst) },
         }, ct);
-        return PrintOnce(p, exit, body, "tokenSecret", "Token Secret", "tokenId", "name", "expiresAt", "permissions", "allowedCidrs");
-    }, org, user, name, days, tokenPermission, allowCidr),
+        return PrintOnce(p, exit, body, "tokenSecret", "Token Secret", "tokenId", "name", "expiresAt", "permissions", "allowedCidrs", "rateLimit");
+    }, org, user, name, days, tokenPermission, allowCidr, rateLimit, burst),
     Verb(
         "rotate",
         "Issue a token's successor (same owner, name and options; prints its secret once) and end the token after a grace period",
@@ -213,7 +222,7 @@ var tokens = new Command("tokens", "List, create, rotate, show and delete tokens
         tokenId,
         graceHours),
     Verb("show", "A token's metadata and status", (p, c, ct) =>
-        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs", "lastUsedAt", "lastUsedFrom"]), tokenId),
+        Call(p, c, HttpMethod.Get, $"/admin/v1/tokens/{Token(p)}", null, ct, ["tokenId", "orgId", "userId", "name", "status", "expiresAt", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs", "rateLimit", "lastUsedAt", "lastUsedFrom"]), tokenId),
     Verb("delete", "Delete a token of an organization", (p, c, ct) =>
         Call(p, c, HttpMethod.Delete, $"/admin/v1/orgs/{Org(p)}/tokens/{Token(p)}", null, ct, message: "deleted"), org, tokenId),
 };

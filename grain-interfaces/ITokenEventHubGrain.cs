@@ -6,12 +6,16 @@ namespace ZeroPath.Tokens;
 /// <summary>
 /// Where an event stands in the hub's stream: the hub activation that numbered it (a new activation starts a new stream,
 /// so a gateway can tell that events may have been lost) and its number in that stream, from 1 without gaps.
+/// <c>Gateways</c>, only in <see cref="ITokenEventHubGrain.Subscribe"/>'s answer: how many gateways are live (renewed
+/// within <c>TokenEventHubGrain.LiveWithin</c>), the caller included; each enforces its share of a token's rate limit.
+/// 0 in events, and from a hub older than this field.
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.token-event-position")]
 public sealed record TokenEventPosition(
     [property: Id(0)] Guid Stream,
-    [property: Id(1)] long Sequence);
+    [property: Id(1)] long Sequence,
+    [property: Id(2)] int Gateways = 0);
 
 /// <summary>
 /// What gateways are told, by push, the moment it happens. Every event carries its position. Acknowledged, not one-way:
@@ -38,7 +42,10 @@ public interface ITokenEventObserver : IGrainObserver
 [Alias("zp.token-event-hub")]
 public interface ITokenEventHubGrain : IGrainWithIntegerKey
 {
-    /// <summary>Subscribes or renews; returns the position of the last event published (sequence 0: none yet).</summary>
+    /// <summary>
+    /// Subscribes or renews; returns the position of the last event published (sequence 0: none yet) and the number of
+    /// live gateways.
+    /// </summary>
     [Alias("subscribe")]
     [EdgeCallable]
     Task<TokenEventPosition> Subscribe(ITokenEventObserver observer);

@@ -36,6 +36,7 @@ public sealed record TokenValidation(
     [property: Id(5)] DateTimeOffset? LockedUntil = null,
     [property: Id(6)] bool TaggedSecretOnly = false,
     [property: Id(7)] ImmutableArray<string>? AllowedCidrs = null,
+    [property: Id(8)] TokenRateLimit? RateLimit = null,
     [property: Id(16)] long? IndexSequence = null)
 {
     public static readonly TokenValidation Invalid = new(TokenValidationOutcome.Invalid, null, null, [], null);
@@ -75,7 +76,8 @@ public sealed record TokenRecord(
     [property: Id(9)] bool TaggedSecret = false,
     [property: Id(10)] long IndexSequence = 0,
     [property: Id(11)] ImmutableArray<string>? RequestedPermissions = null,
-    [property: Id(12)] ImmutableArray<string>? AllowedCidrs = null);
+    [property: Id(12)] ImmutableArray<string>? AllowedCidrs = null,
+    [property: Id(13)] TokenRateLimit? RateLimit = null);
 
 [GenerateSerializer]
 [Alias("zp.token-end-reason")]
@@ -119,13 +121,15 @@ public sealed record TokenDetails(
     [property: Id(9)] long IndexSequence = 0,
     [property: Id(10)] ImmutableArray<string>? Permissions = null,
     [property: Id(11)] ImmutableArray<string>? RequestedPermissions = null,
-    [property: Id(12)] ImmutableArray<string>? AllowedCidrs = null);
+    [property: Id(12)] ImmutableArray<string>? AllowedCidrs = null,
+    [property: Id(13)] TokenRateLimit? RateLimit = null);
 
 /// <summary>
 /// A token to create. <c>Permissions</c>: the subset of the owner's permissions it may carry (null: all of them, as the
 /// owner's change); <c>AllowedCidrs</c>: the client address ranges it is accepted from (null: any), canonical (see
-/// <see cref="TokenRules.TryNormalizeCidrs"/>). Both are fixed at creation. <c>DefaultLifetime</c>: the caller did not
-/// choose <c>ExpiresInDays</c> (the default), so the organization's policy may shorten it instead of refusing it.
+/// <see cref="TokenRules.TryNormalizeCidrs"/>); <c>RateLimit</c>: requests per second with a burst, across all gateways
+/// (null: none; see <see cref="TokenRules.IsValidRateLimit"/>). All are fixed at creation. <c>DefaultLifetime</c>: the
+/// caller did not choose <c>ExpiresInDays</c> (the default), so the organization's policy may shorten it instead of refusing it.
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("zp.create-token")]
@@ -135,7 +139,18 @@ public sealed record CreateTokenCommand(
     [property: Id(2)] int ExpiresInDays,
     [property: Id(3)] ImmutableArray<string>? Permissions = null,
     [property: Id(4)] ImmutableArray<string>? AllowedCidrs = null,
-    [property: Id(5)] bool DefaultLifetime = false);
+    [property: Id(5)] TokenRateLimit? RateLimit = null,
+    [property: Id(6)] bool DefaultLifetime = false);
+
+/// <summary>
+/// A token's request rate limit, fixed at creation: <c>RequestsPerSecond</c> sustained and up to <c>Burst</c> at once,
+/// across all gateways together (each enforces its share; see docs/edge.md). Within <see cref="TokenRules.IsValidRateLimit"/>.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("zp.token-rate-limit")]
+public sealed record TokenRateLimit(
+    [property: Id(0)] double RequestsPerSecond,
+    [property: Id(1)] int Burst);
 
 [GenerateSerializer]
 [Alias("zp.create-token-status")]
@@ -169,7 +184,8 @@ public sealed record IssuedToken(
     [property: Id(3)] DateTimeOffset CreatedAt,
     [property: Id(4)] DateTimeOffset ExpiresAt,
     [property: Id(5)] ImmutableArray<string> Permissions,
-    [property: Id(6)] ImmutableArray<string>? AllowedCidrs = null)
+    [property: Id(6)] ImmutableArray<string>? AllowedCidrs = null,
+    [property: Id(7)] TokenRateLimit? RateLimit = null)
 {
     // Records print every member; this one must never print the secret.
     public override string ToString() => $"IssuedToken {{ TokenId = {TokenId}, Name = {Name}, ExpiresAt = {ExpiresAt:O} }}";
@@ -205,6 +221,9 @@ public enum TokenRestrictions
 
     /// <summary>Accepted only from client addresses in its <c>allowedCidrs</c>.</summary>
     Addresses = 2,
+
+    /// <summary>Limited to a request rate (<c>rateLimit</c>).</summary>
+    RateLimit = 4,
 }
 
 [GenerateSerializer, Immutable]
@@ -225,7 +244,8 @@ public sealed record NewToken(
     [property: Id(4)] string SecretHash,
     [property: Id(5)] ImmutableArray<string>? RequestedPermissions = null,
     [property: Id(6)] ImmutableArray<string>? AllowedCidrs = null,
-    [property: Id(7)] bool DefaultLifetime = false);
+    [property: Id(7)] TokenRateLimit? RateLimit = null,
+    [property: Id(8)] bool DefaultLifetime = false);
 
 /// <summary>One page of an organization's tokens, newest first; <c>NextCursor</c> is null on the last page.</summary>
 [GenerateSerializer, Immutable]

@@ -18,6 +18,15 @@ public static class TokenRules
     /// <summary>Most address ranges one token may be limited to.</summary>
     public const int MaxAllowedCidrs = 32;
 
+    /// <summary>Slowest token rate limit: one request per 100 seconds.</summary>
+    public const double MinRequestsPerSecond = 0.01;
+
+    /// <summary>Fastest token rate limit.</summary>
+    public const double MaxRequestsPerSecond = 100_000;
+
+    /// <summary>Largest burst of a token rate limit.</summary>
+    public const int MaxBurst = 1_000_000;
+
     /// <summary>Longest text of one address range (an IPv6 address in full with a prefix is 43 characters).</summary>
     public const int MaxCidrLength = 64;
 
@@ -184,4 +193,16 @@ public static class TokenRules
     /// <summary>True when <paramref name="cidrs"/> is a token's stored address ranges exactly as normalization leaves them.</summary>
     public static bool AreCanonicalCidrs(ImmutableArray<string> cidrs) =>
         TryNormalizeCidrs(cidrs, out var normalized, out _) && normalized.SequenceEqual(cidrs, StringComparer.Ordinal);
+
+    /// <summary>
+    /// A token rate limit: <see cref="MinRequestsPerSecond"/> to <see cref="MaxRequestsPerSecond"/> requests per second
+    /// (fractions allowed: 0.5 is one every 2 seconds) and a burst of 1 to <see cref="MaxBurst"/> requests.
+    /// </summary>
+    public static bool IsValidRateLimit(TokenRateLimit limit) =>
+        double.IsFinite(limit.RequestsPerSecond)
+        && limit.RequestsPerSecond is >= MinRequestsPerSecond and <= MaxRequestsPerSecond
+        && limit.Burst is >= 1 and <= MaxBurst;
+
+    /// <summary>The burst a rate limit gets when none is given: the rate rounded up (at least 1).</summary>
+    public static int DefaultBurst(double requestsPerSecond) => (int)Math.Max(1, Math.Ceiling(requestsPerSecond));
 }

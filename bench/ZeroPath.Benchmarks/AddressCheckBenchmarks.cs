@@ -33,7 +33,8 @@ public class AddressCheckBenchmarks
         // Never called: every request here is a cache hit.
         authenticator = new TokenAuthenticator(
             null!, TestSettings.FormatKeys, cache, new RefusalCache(options, TimeProvider.System), new LegacyLookupBudget(options),
-            TimeProvider.System, NullLogger<TokenAuthenticator>.Instance, services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+            TimeProvider.System, NullLogger<TokenAuthenticator>.Instance, services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            new TokenRateLimiter(TimeProvider.System));
         open = Cached(cache, null, "203.0.113.9");
         oneRange = Cached(cache, ["203.0.113.0/24"], "203.0.113.9");
         manyRanges = Cached(cache, [.. Enumerable.Range(0, 31).Select(i => $"10.{i}.0.0/16"), "2001:db8::/32"], "2001:db8::9");

@@ -38,10 +38,10 @@ public class LastUseBenchmarks
         var recorder = new TokenUseRecorder(new LastUseOptions(), null!, TimeProvider.System, NullLogger<TokenUseRecorder>.Instance);
         without = new TokenAuthenticator(
             null!, TestSettings.FormatKeys, cache, new RefusalCache(options, TimeProvider.System), new LegacyLookupBudget(options),
-            TimeProvider.System, NullLogger<TokenAuthenticator>.Instance, meters);
+            TimeProvider.System, NullLogger<TokenAuthenticator>.Instance, meters, new TokenRateLimiter(TimeProvider.System));
         recording = new TokenAuthenticator(
             null!, TestSettings.FormatKeys, cache, new RefusalCache(options, TimeProvider.System), new LegacyLookupBudget(options),
-            TimeProvider.System, NullLogger<TokenAuthenticator>.Instance, meters, recorder);
+            TimeProvider.System, NullLogger<TokenAuthenticator>.Instance, meters, new TokenRateLimiter(TimeProvider.System), recorder);
         request = Cached(cache, "203.0.113.9");
         alternating = Cached(cache, "203.0.113.9");
         otherRequest = Request(alternating.Headers[TokenHeaders.TokenId]!, alternating.Headers[TokenHeaders.TokenSecret]!, "203.0.113.10");

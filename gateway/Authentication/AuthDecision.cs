@@ -12,4 +12,6 @@ public readonly record struct AuthDecision(AuthFailure Failure, AuthenticatedTok
     public static AuthDecision Fail(AuthFailure failure) => new(failure, null);
 
     public static AuthDecision Locked(DateTimeOffset until) => new(AuthFailure.TooManyFailures, null, until);
+
+    public static AuthDecision RateLimited(DateTimeOffset retryAt) => new(AuthFailure.RateLimited, null, retryAt);
 }

@@ -13,4 +13,7 @@ public enum AuthFailure
 
     /// <summary>A valid token, from a client address outside its <c>allowedCidrs</c>.</summary>
     AddressNotAllowed,
+
+    /// <summary>A valid token over its <c>rateLimit</c> (this gateway's share of it).</summary>
+    RateLimited,
 }

@@ -31,6 +31,7 @@ public static class AuthResponses
         AuthFailure.ValidationBusy => "validation_busy",
         AuthFailure.ClusterUnavailable => "cluster_unavailable",
         AuthFailure.AddressNotAllowed => "address_not_allowed",
+        AuthFailure.RateLimited => "rate_limited",
         _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
     };
 
@@ -50,6 +51,8 @@ public static class AuthResponses
             AuthFailure.ClusterUnavailable => (503, "The token cluster is unavailable; retry shortly."),
             // 403 on every route: forward-auth proxies pass a 403 on to the client as they do a 401.
             AuthFailure.AddressNotAllowed => (403, "This token is not accepted from this client address."),
+            // As too_many_failures: 401 with the same code and Retry-After where a 429 would become a 500.
+            AuthFailure.RateLimited => (route == AuthRoute.ForwardAuth ? 401 : 429, "This token is over its rate limit; retry after the time given."),
             _ => throw new ArgumentOutOfRangeException(nameof(decision), failure, null),
         };
 

@@ -51,6 +51,7 @@ public static class TokenAuthenticationExtensions
         builder.Services.AddSingleton(lastUse);
         builder.Services.AddSingleton<Usage.TokenUseRecorder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Usage.TokenUseRecorder>());
+        builder.Services.AddSingleton(sp => new TokenRateLimiter(sp.GetRequiredService<TimeProvider>(), cacheOptions.MaxRateLimitedTokens));
         builder.Services.AddSingleton<TokenAuthenticator>();
         builder.Services.AddSingleton<InFlightRequests>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InFlightRequests>());

@@ -19,6 +19,7 @@ public sealed partial class TokenAuthenticator
     private readonly ValidationCache cache;
     private readonly RefusalCache refusals;
     private readonly LegacyLookupBudget legacyLookups;
+    private readonly TokenRateLimiter rateLimits;
     private readonly TimeProvider time;
     private readonly ILogger<TokenAuthenticator> logger;
     private readonly Counter<long> decisions;
@@ -33,8 +34,10 @@ public sealed partial class TokenAuthenticator
         TimeProvider time,
         ILogger<TokenAuthenticator> logger,
         IMeterFactory meters,
+        TokenRateLimiter rateLimits,
         TokenUseRecorder? uses = null)
     {
+        this.rateLimits = rateLimits;
         this.uses = uses;
         this.grains = grains;
         this.formatKeys = formatKeys;
@@ -76,6 +79,12 @@ public sealed partial class TokenAuthenticator
         else if (decision.Identity is { } identity && uses is { Enabled: true })
         {
             uses.Record(identity, connection is null ? client : connection.RemoteIpAddress);
+        }
+
+        // Only a request that would be admitted takes from the token's rate limit; a token without one costs this null check.
+        if (decision.Identity?.RateLimit is { } limit && !rateLimits.TryAcquire(decision.Identity.TokenId, limit, out var retryAfter))
+        {
+            decision = AuthDecision.RateLimited(time.GetUtcNow() + retryAfter);
         }
 
         decisions.Add(

@@ -9,10 +9,11 @@ public sealed class AuthenticatedToken
 {
     public AuthenticatedToken(
         Guid tokenId, string organizationId, string userId, IReadOnlyList<string> permissions, DateTimeOffset expiresAt,
-        ImmutableArray<string>? allowedCidrs = null, long? indexSequence = null)
+        ImmutableArray<string>? allowedCidrs = null, TokenRateLimit? rateLimit = null, long? indexSequence = null)
     {
         Id = tokenId;
         IndexSequence = indexSequence;
+        RateLimit = rateLimit;
         AllowedNetworks = allowedCidrs is { } cidrs ? ParseNetworks(cidrs) : null;
         TokenId = tokenId.ToString("D");
         OrganizationId = organizationId;
@@ -51,8 +52,12 @@ public sealed class AuthenticatedToken
     /// </summary>
     public IPNetwork[]? AllowedNetworks { get; }
 
+    /// <summary>The token's rate limit across all gateways (this gateway enforces its share); null: none.</summary>
+    public TokenRateLimit? RateLimit { get; }
+
     public static AuthenticatedToken From(Guid tokenId, TokenValidation validation) => new(
         tokenId, validation.OrganizationId!, validation.UserId!, validation.Permissions, validation.ExpiresAt!.Value, validation.AllowedCidrs,
+        validation.RateLimit,
         validation.IndexSequence);
 
     /// <summary>The cluster sends canonical ranges; one this gateway cannot read is left out, so it fails closed.</summary>

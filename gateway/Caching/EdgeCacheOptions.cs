@@ -44,11 +44,18 @@ public sealed class EdgeCacheOptions
     /// </summary>
     public int LegacyLookupsPerSecond { get; set; } = 50;
 
+    /// <summary>
+    /// Rate-limited tokens this gateway keeps a bucket for (about 100 bytes each); idle (full) buckets go first, then
+    /// arbitrary ones, each of which gets a fresh burst. See <see cref="Authentication.TokenRateLimiter"/>.
+    /// </summary>
+    public int MaxRateLimitedTokens { get; set; } = Authentication.TokenRateLimiter.DefaultCapacity;
+
     public void Validate(StartupSettings settings)
     {
         settings.RequireRange(SectionName, nameof(LegacyLookupsPerSecond), LegacyLookupsPerSecond, 0, 1_000_000);
         settings.RequireRange(SectionName, nameof(MaxEntries), MaxEntries, 1, 10_000_000);
         settings.RequireRange(SectionName, nameof(MaxRefusedIds), MaxRefusedIds, 1, 10_000_000);
+        settings.RequireRange(SectionName, nameof(MaxRateLimitedTokens), MaxRateLimitedTokens, 1, 10_000_000);
         RequireDuration(settings, nameof(MaxStaleness), MaxStaleness, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         RequireDuration(settings, nameof(MaxAge), MaxAge, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         RequireDuration(settings, nameof(ConfirmEvery), ConfirmEvery, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
+using ZeroPath.Gateway.Authentication;
 using ZeroPath.Gateway.Caching;
 using ZeroPath.Gateway.Proxy;
 using ZeroPath.ServiceDefaults;
@@ -21,7 +22,8 @@ public sealed partial class TokenEventFeed(
     EdgeCacheOptions options,
     TimeProvider time,
     IMeterFactory meters,
-    ILogger<TokenEventFeed> logger) : BackgroundService, ITokenEventObserver
+    ILogger<TokenEventFeed> logger,
+    TokenRateLimiter rateLimits) : BackgroundService, ITokenEventObserver
 {
     private readonly Counter<long> received = meters.Create(ZeroPathTelemetry.MeterName).CreateCounter<long>(
         "zeropath.gateway.token_events", "{event}", "Token events pushed to this gateway, by zeropath.token_event.kind: ended, permissions.");
@@ -105,6 +107,8 @@ public sealed partial class TokenEventFeed(
         reference ??= cluster.CreateObjectReference<ITokenEventObserver>(this);
         var hub = await cluster.GetGrain<ITokenEventHubGrain>(0).Subscribe(reference)
             .WaitAsync(options.MaxStaleness, time, cancellationToken);
+        // Each gateway enforces its share of a token's rate limit; a hub too old to count says 0 (taken as 1).
+        rateLimits.Gateways = hub.Gateways;
 
         var check = events.Check(hub);
         if (check == StreamCheck.Behind)

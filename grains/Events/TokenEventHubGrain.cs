@@ -22,6 +22,13 @@ public sealed partial class TokenEventHubGrain(TokenMetrics metrics, ILogger<Tok
     /// </summary>
     public static readonly TimeSpan AcknowledgeWithin = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// A gateway counts as live (for <see cref="TokenEventPosition.Gateways"/>, which splits token rate limits) while it
+    /// renewed within this long: 10 renewals at the default second, so a slow renewal does not drop it, and a gateway
+    /// gone without unsubscribing stops counting after at most this long.
+    /// </summary>
+    public static readonly TimeSpan LiveWithin = TimeSpan.FromSeconds(10);
+
     /// <summary>Real time, not the domain clock: subscriptions and acknowledgements are about the network, not tokens.</summary>
     private static readonly TimeProvider Clock = TimeProvider.System;
 
@@ -41,8 +48,18 @@ public sealed partial class TokenEventHubGrain(TokenMetrics metrics, ILogger<Tok
 
     public Task<TokenEventPosition> Subscribe(ITokenEventObserver observer)
     {
-        subscribers[observer] = Clock.GetUtcNow();
-        return Task.FromResult(new TokenEventPosition(stream, published));
+        var now = Clock.GetUtcNow();
+        subscribers[observer] = now;
+        var live = 0;
+        foreach (var renewed in subscribers.Values)
+        {
+            if (now - renewed <= LiveWithin)
+            {
+                live++;
+            }
+        }
+
+        return Task.FromResult(new TokenEventPosition(stream, published, live));
     }
 
     public Task Unsubscribe(ITokenEventObserver observer)

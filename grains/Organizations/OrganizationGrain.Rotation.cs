@@ -31,7 +31,7 @@ public sealed partial class OrganizationGrain
         var old = (await Token(command.TokenId).Describe())!;
         // The rotated token's lifetime from now; a policy shortened since shortens it instead of refusing the rotation.
         var days = Math.Clamp((int)Math.Round((old.ExpiresAt - old.CreatedAt).TotalDays), TokenRules.MinExpiresInDays, TokenRules.MaxExpiresInDays);
-        var successor = new NewToken(tokenId, old.UserId, old.Name, days, hash, old.RequestedPermissions, old.AllowedCidrs, DefaultLifetime: true);
+        var successor = new NewToken(tokenId, old.UserId, old.Name, days, hash, old.RequestedPermissions, old.AllowedCidrs, old.RateLimit, DefaultLifetime: true);
         var rotated = await Self.AddSuccessor(old.TokenId, successor, command.GracePeriod);
         return rotated.Create is { } created ? rotated with { Create = WithSecret(created, secret) } : rotated;
     }

@@ -65,6 +65,11 @@ public sealed partial class OrganizationGrain
             throw new ArgumentException("AllowedCidrs must be canonical, distinct and ordered: see TokenRules.TryNormalizeCidrs.", nameof(command));
         }
 
+        if (command.RateLimit is { } rate && !TokenRules.IsValidRateLimit(rate))
+        {
+            throw new ArgumentException("RateLimit is out of range: see TokenRules.IsValidRateLimit.", nameof(command));
+        }
+
         // Interleaved: nothing of this organization's state is read or written here, only the secret hashed.
         if (await Member(command.UserId).GetPermissions() is not { } held)
         {
@@ -88,7 +93,8 @@ public sealed partial class OrganizationGrain
             return new CreateTokenResult(CreateTokenStatus.Busy, null);
         }
 
-        var added = await Self.AddToken(new NewToken(tokenId, command.UserId, name, command.ExpiresInDays, hash, requested, cidrs, command.DefaultLifetime));
+        var added = await Self.AddToken(new NewToken(
+            tokenId, command.UserId, name, command.ExpiresInDays, hash, requested, cidrs, command.RateLimit, command.DefaultLifetime));
         return WithSecret(added, secret);
     }
 
@@ -145,7 +151,8 @@ public sealed partial class OrganizationGrain
 
         var permissions = TokenRules.EffectivePermissions(token.RequestedPermissions, Org.CurrentPolicy.Allowed(held));
         var restrictions = (token.RequestedPermissions is null ? TokenRestrictions.None : TokenRestrictions.Permissions)
-            | (token.AllowedCidrs is null ? TokenRestrictions.None : TokenRestrictions.Addresses);
+            | (token.AllowedCidrs is null ? TokenRestrictions.None : TokenRestrictions.Addresses)
+            | (token.RateLimit is null ? TokenRestrictions.None : TokenRestrictions.RateLimit);
         var sequence = Org.NextSequence;
         var createdAt = time.GetUtcNow();
         var expiresAt = createdAt.AddDays(days);
@@ -154,7 +161,8 @@ public sealed partial class OrganizationGrain
         var grain = Token(token.TokenId);
         var record = new TokenRecord(
             token.TokenId, OrganizationId, token.UserId, token.Name, createdAt, expiresAt, token.SecretHash, permissions, Org.Epoch,
-            TaggedSecret: true, IndexSequence: sequence, RequestedPermissions: token.RequestedPermissions, AllowedCidrs: token.AllowedCidrs);
+            TaggedSecret: true, IndexSequence: sequence, RequestedPermissions: token.RequestedPermissions, AllowedCidrs: token.AllowedCidrs,
+            RateLimit: token.RateLimit);
         try
         {
             await grain.Initialize(record);
@@ -191,7 +199,7 @@ public sealed partial class OrganizationGrain
         // The secret is added by CreateToken, which made it; it never reaches this grain.
         return new CreateTokenResult(
             CreateTokenStatus.Created,
-            new IssuedToken(token.TokenId, "", token.Name, createdAt, expiresAt, permissions, token.AllowedCidrs));
+            new IssuedToken(token.TokenId, "", token.Name, createdAt, expiresAt, permissions, token.AllowedCidrs, token.RateLimit));
     }
 
     public async Task<TokenPage> ListTokens(string? cursor, int limit)

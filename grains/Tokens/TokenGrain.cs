@@ -151,6 +151,7 @@ public sealed partial class TokenGrain(
 
         return valid ??= new TokenValidation(
             TokenValidationOutcome.Valid, token.OrganizationId, token.UserId, token.Permissions, token.ExpiresAt, AllowedCidrs: token.AllowedCidrs,
+            RateLimit: token.RateLimit,
             IndexSequence: token.IndexSequence);
     }
 
@@ -304,7 +305,8 @@ public sealed partial class TokenGrain(
         && (record.RequestedPermissions is not { } requested
             || (requested.Length <= TokenRules.MaxPermissions && requested.All(p => TokenRules.IsValidPermission(p))
                 && TokenRules.FirstNotHeld(record.Permissions, requested) is null))
-        && (record.AllowedCidrs is not { } cidrs || TokenRules.AreCanonicalCidrs(cidrs));
+        && (record.AllowedCidrs is not { } cidrs || TokenRules.AreCanonicalCidrs(cidrs))
+        && (record.RateLimit is not { } limit || TokenRules.IsValidRateLimit(limit));
 
     public async Task Terminate(TokenEndReason reason, string? note)
     {
@@ -347,7 +349,8 @@ public sealed partial class TokenGrain(
         var reason = token.EndNote ?? (token.EndReason == TokenEndReason.MemberRemoved ? "owner removed from the organization" : null);
         return new TokenDetails(
             this.GetPrimaryKey(), token.OrganizationId, token.UserId, token.Name, token.CreatedAt, token.ExpiresAt,
-            status, token.EndedAt, reason, token.IndexSequence, token.Permissions, token.RequestedPermissions, token.AllowedCidrs);
+            status, token.EndedAt, reason, token.IndexSequence, token.Permissions, token.RequestedPermissions, token.AllowedCidrs,
+            token.RateLimit);
     }
 
     public Task UpdatePermissions(ImmutableArray<string> permissions) => FollowOwnerPermissions(permissions);

@@ -48,6 +48,9 @@ public sealed record TokenState
     /// <summary>Client address ranges it is accepted from, canonical; null: any address.</summary>
     [Id(14)] public ImmutableArray<string>? AllowedCidrs { get; init; }
 
+    /// <summary>Its request rate limit across all gateways; null: none.</summary>
+    [Id(15)] public TokenRateLimit? RateLimit { get; init; }
+
     public bool HasEnded => EndedAt is not null;
 
     /// <summary>Value equality, arrays compared by content (ImmutableArray's own equality is by reference).</summary>
@@ -83,5 +86,6 @@ public sealed record TokenState
         IndexSequence = record.IndexSequence,
         RequestedPermissions = record.RequestedPermissions,
         AllowedCidrs = record.AllowedCidrs,
+        RateLimit = record.RateLimit,
     };
 }

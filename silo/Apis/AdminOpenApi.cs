@@ -211,6 +211,29 @@ internal static class AdminOpenApi
                     };
                     schema.Properties["expiresInDays"] = Days(
                         $"Default {TokenRules.DefaultExpiresInDays}, or the organization's maximum lifetime when shorter.");
+                    schema.Properties["rateLimit"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object | JsonSchemaType.Null,
+                        Description = "Requests per second with a burst, across all gateways; omitted or null: no limit. Beyond it the gateway answers 429 rate_limited.",
+                        Required = new HashSet<string> { "requestsPerSecond" },
+                        AdditionalPropertiesAllowed = false,
+                        Properties = new Dictionary<string, IOpenApiSchema>
+                        {
+                            ["requestsPerSecond"] = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Number,
+                                Minimum = TokenRules.MinRequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                                Maximum = TokenRules.MaxRequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            },
+                            ["burst"] = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Integer | JsonSchemaType.Null,
+                                Minimum = "1",
+                                Maximum = TokenRules.MaxBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                                Description = "Requests allowed at once; default requestsPerSecond rounded up.",
+                            },
+                        },
+                    };
                     break;
                 case "AddWebhookRequest":
                     schema.Required = new HashSet<string> { "url", "events" };

@@ -25,7 +25,7 @@ public static class AdminProblems
         BadRequestCode, NotFoundCode, MethodNotAllowedCode,
         "invalid_org_id", "invalid_user_id", "invalid_token_id", "invalid_permissions", "invalid_name",
         "invalid_expires_in_days", "invalid_reason", "invalid_limit", "invalid_cursor", "invalid_actor",
-        "invalid_allowed_cidrs", TokensApi.PermissionNotHeld, TokensApi.InvalidUnusedFor, TokensApi.LifetimeExceedsPolicy, TokensApi.PermissionForbidden,
+        "invalid_allowed_cidrs", TokensApi.InvalidRateLimit, TokensApi.PermissionNotHeld, TokensApi.InvalidUnusedFor, TokensApi.LifetimeExceedsPolicy, TokensApi.PermissionForbidden,
         TokensApi.AllowedCidrsRequired, "invalid_max_token_lifetime_days", "invalid_forbidden_permissions", "invalid_require_allowed_cidrs",
         "invalid_grace_period_hours", "token_not_active", "token_already_rotated",
         "member_not_found", "token_not_found", "organization_too_large",

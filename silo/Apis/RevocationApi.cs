@@ -153,7 +153,7 @@ internal static class RevocationApi
 internal sealed record TokenDetailsResponse(
     Guid TokenId, string OrgId, string UserId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
     string Status, DateTimeOffset? RevokedAt, string? Reason, ImmutableArray<string>? Permissions, ImmutableArray<string>? RequestedPermissions,
-    ImmutableArray<string>? AllowedCidrs, DateTimeOffset? LastUsedAt, string? LastUsedFrom)
+    ImmutableArray<string>? AllowedCidrs, RateLimitBody? RateLimit, DateTimeOffset? LastUsedAt, string? LastUsedFrom)
 {
     public static TokenDetailsResponse From(TokenDetails d, TokenLastUse? lastUse) => new(
         d.TokenId, d.OrganizationId, d.UserId, d.Name, d.CreatedAt, d.ExpiresAt,
@@ -169,6 +169,13 @@ internal sealed record TokenDetailsResponse(
         d.Permissions,
         d.RequestedPermissions,
         d.AllowedCidrs,
+        RateLimitBody.From(d.RateLimit),
         lastUse?.At,
         lastUse?.From);
+}
+
+/// <summary>A token's <c>rateLimit</c> as the admin API shows it.</summary>
+internal sealed record RateLimitBody(double RequestsPerSecond, int Burst)
+{
+    public static RateLimitBody? From(TokenRateLimit? limit) => limit is null ? null : new(limit.RequestsPerSecond, limit.Burst);
 }

@@ -33,13 +33,16 @@ internal static class TokensApi
     /// <summary>The problems a refused create or rotation may answer with 422.</summary>
     internal static readonly string[] PolicyCodes = [PermissionNotHeld, LifetimeExceedsPolicy, PermissionForbidden, AllowedCidrsRequired];
 
+    /// <summary>A token's <c>rateLimit</c> is not an object of a rate and a burst within the rules.</summary>
+    public const string InvalidRateLimit = "invalid_rate_limit";
+
     public static void MapTokensApi(this RouteGroupBuilder admin)
     {
         admin.MapPost("/orgs/{orgId}/tokens", CreateToken)
             .AdminRoute("CreateToken", "Create a token for a member; the answer carries its secret, the only time it is shown")
             .JsonBody<CreateTokenRequest>()
             .Produces<CreatedTokenResponse>(StatusCodes.Status201Created)
-            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id", "invalid_name", "invalid_expires_in_days", "invalid_permissions", "invalid_allowed_cidrs")
+            .Problem(StatusCodes.Status400BadRequest, "invalid_org_id", "invalid_user_id", "invalid_name", "invalid_expires_in_days", "invalid_permissions", "invalid_allowed_cidrs", InvalidRateLimit)
             .Problem(StatusCodes.Status404NotFound, "member_not_found")
             .Problem(StatusCodes.Status422UnprocessableEntity, PolicyCodes)
             .Problem(StatusCodes.Status409Conflict, "organization_too_large")
@@ -140,10 +143,19 @@ internal static class TokensApi
             cidrs = normalized;
         }
 
+        if (!TryReadRateLimit(body.RateLimit, out var rateLimit))
+        {
+            return Problems.BadRequest(
+                InvalidRateLimit,
+                $"rateLimit must be an object {{\"requestsPerSecond\": r, \"burst\": b}}: r a number from {TokenRules.MinRequestsPerSecond} to "
+                + $"{TokenRules.MaxRequestsPerSecond}, b (optional, default r rounded up) a whole number from 1 to {TokenRules.MaxBurst}, nothing else.");
+        }
+
         var defaultLifetime = body.ExpiresInDays is not { ValueKind: not JsonValueKind.Null };
-        var result = await grains.GetGrain<IOrganizationGrain>(orgId).CreateToken(new CreateTokenCommand(userId, name, days, permissions, cidrs, defaultLifetime));
+        var result = await grains.GetGrain<IOrganizationGrain>(orgId).CreateToken(
+            new CreateTokenCommand(userId, name, days, permissions, cidrs, rateLimit, defaultLifetime));
         return CreateRefusal(result, orgId, $"user '{userId}'") ?? Created(context, result.Token!, static (token, secret) => new CreatedTokenResponse(
-            token.TokenId, secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions, token.AllowedCidrs));
+            token.TokenId, secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions, token.AllowedCidrs, RateLimitBody.From(token.RateLimit)));
     }
 
     /// <summary>The problem a refused create answers, or null when the token was created.</summary>
@@ -255,7 +267,8 @@ internal static class TokensApi
 
         var created = result.Create!;
         return CreateRefusal(created, orgId, "token's owner") ?? Created(context, created.Token!, (token, secret) => new RotatedTokenResponse(
-            token.TokenId, secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions, token.AllowedCidrs, id, result.RotatedTokenEndsAt!.Value));
+            token.TokenId, secret, token.Name, token.CreatedAt, token.ExpiresAt, token.Permissions, token.AllowedCidrs, RateLimitBody.From(token.RateLimit),
+            id, result.RotatedTokenEndsAt!.Value));
     }
 
     private static async Task<IResult> DeleteToken(string orgId, string tokenId, IGrainFactory grains)
@@ -307,39 +320,106 @@ internal static class TokensApi
         return element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out days) && TokenRules.IsValidExpiresInDays(days);
     }
 
+    /// <summary>
+    /// <c>rateLimit</c>: omitted or null, none; else an object with <c>requestsPerSecond</c> (a JSON number) and optionally
+    /// <c>burst</c> (a whole number, or null for the default), property names in any case as elsewhere, and nothing else
+    /// (a misspelt <c>burst</c> must not silently become the default).
+    /// </summary>
+    private static bool TryReadRateLimit(JsonElement? value, out TokenRateLimit? limit)
+    {
+        limit = null;
+        if (value is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        double? rate = null;
+        int? burst = null;
+        var burstSeen = false;
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.NameEquals("requestsPerSecond") || property.Name.Equals("requestsPerSecond", StringComparison.OrdinalIgnoreCase))
+            {
+                if (rate is not null || property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetDouble(out var r))
+                {
+                    return false;
+                }
+
+                rate = r;
+            }
+            else if (property.Name.Equals("burst", StringComparison.OrdinalIgnoreCase))
+            {
+                if (burstSeen)
+                {
+                    return false;
+                }
+
+                burstSeen = true;
+                if (property.Value.ValueKind == JsonValueKind.Null)
+                {
+                    continue;
+                }
+
+                // TryGetInt32 refuses 2.5 and 2e1 alike.
+                if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out var b))
+                {
+                    return false;
+                }
+
+                burst = b;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (rate is not { } requestsPerSecond || !double.IsFinite(requestsPerSecond))
+        {
+            return false;
+        }
+
+        limit = new TokenRateLimit(requestsPerSecond, burst ?? TokenRules.DefaultBurst(requestsPerSecond));
+        return TokenRules.IsValidRateLimit(limit);
+    }
+
     /// <summary>A refused entry echoed in a problem's detail, kept short.</summary>
     private static string Truncate(string text) => text.Length <= TokenRules.MaxCidrLength ? text : text[..TokenRules.MaxCidrLength] + "…";
 
-    private static readonly string[] NoRestrictions = [];
-    private static readonly string[] PermissionsOnly = ["permissions"];
-    private static readonly string[] AddressesOnly = ["addresses"];
-    private static readonly string[] Both = ["permissions", "addresses"];
-
-    /// <summary>Which creation options narrow a token, as lists show them.</summary>
-    internal static string[] Restrictions(TokenRestrictions restrictions) => restrictions switch
+    /// <summary>Every combination of the restriction flags, as lists show them (index: the flags), made once.</summary>
+    private static readonly string[][] RestrictionNames = [.. Enumerable.Range(0, 8).Select(flags => new[]
     {
-        TokenRestrictions.None => NoRestrictions,
-        TokenRestrictions.Permissions => PermissionsOnly,
-        TokenRestrictions.Addresses => AddressesOnly,
-        _ => Both,
-    };
+        (TokenRestrictions.Permissions, "permissions"),
+        (TokenRestrictions.Addresses, "addresses"),
+        (TokenRestrictions.RateLimit, "rateLimit"),
+    }.Where(r => (flags & (int)r.Item1) != 0).Select(r => r.Item2).ToArray())];
+
+    /// <summary>Which creation options narrow a token, as lists show them (flags this version does not know are left out).</summary>
+    internal static string[] Restrictions(TokenRestrictions restrictions) => RestrictionNames[(int)restrictions & 7];
 
     /// <summary>
     /// <c>permissions</c>: a subset of the member's permissions the token is limited to (omitted or null: all of them);
-    /// <c>allowedCidrs</c>: the client address ranges it is accepted from (omitted or null: any).
+    /// <c>allowedCidrs</c>: the client address ranges it is accepted from (omitted or null: any); <c>rateLimit</c>:
+    /// requests per second and burst across all gateways (omitted or null: none; read by <see cref="TryReadRateLimit"/>).
     /// </summary>
-    private sealed record CreateTokenRequest(string? UserId, string? Name, JsonElement? ExpiresInDays, string?[]? Permissions = null, string?[]? AllowedCidrs = null);
+    private sealed record CreateTokenRequest(
+        string? UserId, string? Name, JsonElement? ExpiresInDays, string?[]? Permissions = null, string?[]? AllowedCidrs = null, JsonElement? RateLimit = null);
 
     private sealed record CreatedTokenResponse(
         Guid TokenId, string TokenSecret, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ImmutableArray<string> Permissions,
-        ImmutableArray<string>? AllowedCidrs);
+        ImmutableArray<string>? AllowedCidrs, RateLimitBody? RateLimit);
 
     /// <summary><c>gracePeriodHours</c>: 0–168, default 24; how long the rotated token keeps validating.</summary>
     private sealed record RotateTokenRequest(JsonElement? GracePeriodHours);
 
     private sealed record RotatedTokenResponse(
         Guid TokenId, string TokenSecret, string? Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ImmutableArray<string> Permissions,
-        ImmutableArray<string>? AllowedCidrs, Guid RotatedTokenId, DateTimeOffset RotatedTokenEndsAt);
+        ImmutableArray<string>? AllowedCidrs, RateLimitBody? RateLimit, Guid RotatedTokenId, DateTimeOffset RotatedTokenEndsAt);
 
     private sealed record TokenListResponse(string OrgId, TokenListItem[] Items, string? NextCursor);
 

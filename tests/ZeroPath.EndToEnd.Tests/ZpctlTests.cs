@@ -116,6 +116,31 @@ public class ZpctlTests(ZpctlFixture fixture) : IClassFixture<ZpctlFixture>
     }
 
     [Fact]
+    public async Task A_rate_limited_token_is_created_with_rate_and_burst_that_show_in_details_and_lists()
+    {
+        var org = $"cli-{Guid.NewGuid():N}";
+        Assert.Equal(0, (await fixture.RunAsync(Key, "members", "set", "--org", org, "--user", "alice", "--permission", "scans:read")).Exit);
+
+        var created = await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--rate-limit", "10", "--burst", "20", "--json");
+
+        Assert.Equal(0, created.Exit);
+        var token = JsonDocument.Parse(created.Out).RootElement;
+        Assert.Equal(10, token.GetProperty("rateLimit").GetProperty("requestsPerSecond").GetDouble());
+        Assert.Equal(20, token.GetProperty("rateLimit").GetProperty("burst").GetInt32());
+        var shown = await fixture.RunAsync(Key, "tokens", "show", token.GetProperty("tokenId").GetString()!);
+        Assert.Contains("requestsPerSecond=10,burst=20", shown.Out, StringComparison.Ordinal);
+        var list = await fixture.RunAsync(Key, "tokens", "list", "--org", org);
+        Assert.Contains("rateLimit", list.Out, StringComparison.Ordinal);
+
+        // A rate alone: the burst defaults to it rounded up. A burst alone is refused by the API.
+        var rateOnly = JsonDocument.Parse((await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--rate-limit", "2.5", "--json")).Out).RootElement;
+        Assert.Equal(3, rateOnly.GetProperty("rateLimit").GetProperty("burst").GetInt32());
+        var refused = await fixture.RunAsync(Key, "tokens", "create", "--org", org, "--user", "alice", "--burst", "5");
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("invalid_rate_limit", refused.Out + refused.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_operator_registers_a_webhook_that_a_real_receiver_gets_signed_events_from_and_removes_it()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

@@ -147,6 +147,67 @@ public class NarrowTokenTests(ClusterFixture fixture) : IClassFixture<ClusterFix
     }
 
     [Fact]
+    public async Task A_rate_limit_is_stored_given_with_every_valid_answer_and_shown()
+    {
+        var org = await OrgWithAliceAsync("scans:read");
+        var limit = new TokenRateLimit(2.5, 7);
+
+        var result = await org.CreateToken(new CreateTokenCommand("alice", null, 30, RateLimit: limit));
+
+        var token = result.Token!;
+        Assert.Equal(limit, token.RateLimit);
+        Assert.Equal(limit, (await fixture.ReadStoredTokenAsync(token.TokenId))!.RateLimit);
+        Assert.Equal(limit, (await fixture.ValidateAsync(token.TokenId, token.Secret)).RateLimit);
+        await fixture.Cluster.Cluster.DeactivateAsync(fixture.Grains.GetGrain<ITokenGrain>(token.TokenId));
+        Assert.Equal(limit, (await fixture.ValidateAsync(token.TokenId, token.Secret)).RateLimit);
+        Assert.Equal(limit, (await fixture.Grains.GetGrain<ITokenGrain>(token.TokenId).Describe())!.RateLimit);
+        Assert.Equal(TokenRestrictions.RateLimit, Assert.Single((await org.ListTokens(null, 10)).Items).Restrictions);
+
+        var open = await CreateAsync(org);
+        Assert.Null((await fixture.ValidateAsync(open.TokenId, open.Secret)).RateLimit);
+        Assert.Null((await fixture.Grains.GetGrain<ITokenGrain>(open.TokenId).Describe())!.RateLimit);
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(0.001, 1)]
+    [InlineData(100_001, 1)]
+    [InlineData(double.NaN, 1)]
+    [InlineData(double.PositiveInfinity, 1)]
+    [InlineData(10, 0)]
+    [InlineData(10, 1_000_001)]
+    public async Task A_rate_limit_out_of_range_is_a_programming_error(double rate, int burst)
+    {
+        var org = await OrgWithAliceAsync("scans:read");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => org.CreateToken(new CreateTokenCommand("alice", null, 30, RateLimit: new TokenRateLimit(rate, burst))));
+        Assert.Empty((await org.ListTokens(null, 10)).Items);
+    }
+
+    [Fact]
+    public async Task The_event_hub_counts_the_gateways_that_renewed_lately()
+    {
+        var hub = fixture.Grains.GetGrain<ITokenEventHubGrain>(0);
+        var first = fixture.Cluster.Cluster.Client.CreateObjectReference<ITokenEventObserver>(new Recorder());
+        var second = fixture.Cluster.Cluster.Client.CreateObjectReference<ITokenEventObserver>(new Recorder());
+        try
+        {
+            // Other tests of this cluster may hold subscriptions of their own: counted relative to what one renewal sees.
+            var alone = (await hub.Subscribe(first)).Gateways;
+            Assert.True(alone >= 1);
+            Assert.Equal(alone, (await hub.Subscribe(first)).Gateways);
+            Assert.Equal(alone + 1, (await hub.Subscribe(second)).Gateways);
+            await hub.Unsubscribe(second);
+            Assert.Equal(alone, (await hub.Subscribe(first)).Gateways);
+        }
+        finally
+        {
+            await hub.Unsubscribe(first);
+            await hub.Unsubscribe(second);
+        }
+    }
+
+    [Fact]
     public async Task Gateways_are_told_each_tokens_own_permissions()
     {
         var org = await OrgWithAliceAsync("scans:read", "vulns:write");

@@ -16,7 +16,7 @@ public class OrganizationPolicyTests(ClusterFixture fixture) : IClassFixture<Clu
     private static Task<CreateTokenResult> CreateAsync(
         IOrganizationGrain org, int days = 30, string[]? permissions = null, string[]? cidrs = null, bool defaultLifetime = false) =>
         org.CreateToken(new CreateTokenCommand(
-            "alice", null, days, permissions is null ? null : [.. permissions], cidrs is null ? null : [.. cidrs], defaultLifetime));
+            "alice", null, days, permissions is null ? null : [.. permissions], cidrs is null ? null : [.. cidrs], DefaultLifetime: defaultLifetime));
 
     private async Task<string[]> PermissionsOf(IssuedToken token)
     {

@@ -10,7 +10,7 @@ public class TokenRotationTests(ClusterFixture fixture) : IClassFixture<ClusterF
     {
         var org = fixture.Grains.GetGrain<IOrganizationGrain>(TestSettings.UniqueId("org"));
         await org.SetMember("alice", ["scans:read", "vulns:write"]);
-        var created = await org.CreateToken(new CreateTokenCommand("alice", "deploy", days, ["scans:read"], ["10.0.0.0/8"]));
+        var created = await org.CreateToken(new CreateTokenCommand("alice", "deploy", days, ["scans:read"], ["10.0.0.0/8"], new TokenRateLimit(5, 10)));
         Assert.Equal(CreateTokenStatus.Created, created.Status);
         return (org, created.Token!);
     }
@@ -36,6 +36,7 @@ public class TokenRotationTests(ClusterFixture fixture) : IClassFixture<ClusterF
         Assert.Equal("alice", details!.UserId);
         Assert.Equal(["scans:read"], details.RequestedPermissions!.Value.ToArray());
         Assert.Equal(["10.0.0.0/8"], details.AllowedCidrs!.Value.ToArray());
+        Assert.Equal(new TokenRateLimit(5, 10), details.RateLimit);
         Assert.True((await fixture.ValidateAsync(successor.TokenId, successor.Secret)).IsValid);
         // Secret scanning can find the successor by its secret, as any created token.
         Assert.Equal(

@@ -108,7 +108,7 @@ public class PolicyAndRotationApiTests(SiloFactory factory) : IClassFixture<Silo
         Assert.True(response.Headers.CacheControl?.NoStore);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(
-            ["tokenId", "tokenSecret", "name", "createdAt", "expiresAt", "permissions", "allowedCidrs", "rotatedTokenId", "rotatedTokenEndsAt"],
+            ["tokenId", "tokenSecret", "name", "createdAt", "expiresAt", "permissions", "allowedCidrs", "rateLimit", "rotatedTokenId", "rotatedTokenEndsAt"],
             body.EnumerateObject().Select(p => p.Name));
         Assert.Equal(oldId, body.GetProperty("rotatedTokenId").GetGuid());
         Assert.Equal("deploy", body.GetProperty("name").GetString());

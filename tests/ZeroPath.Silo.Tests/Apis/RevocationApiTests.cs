@@ -29,7 +29,7 @@ public class RevocationApiTests(SiloFactory factory) : IClassFixture<SiloFactory
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = JsonDocument.Parse(text).RootElement;
-        Assert.Equal(["tokenId", "orgId", "userId", "name", "createdAt", "expiresAt", "status", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs", "lastUsedAt", "lastUsedFrom"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["tokenId", "orgId", "userId", "name", "createdAt", "expiresAt", "status", "revokedAt", "reason", "permissions", "requestedPermissions", "allowedCidrs", "rateLimit", "lastUsedAt", "lastUsedFrom"], body.EnumerateObject().Select(p => p.Name));
         Assert.Equal(org, body.GetProperty("orgId").GetString());
         Assert.Equal("active", body.GetProperty("status").GetString());
         Assert.DoesNotContain(token.GetProperty("tokenSecret").GetString()!, text, StringComparison.Ordinal);

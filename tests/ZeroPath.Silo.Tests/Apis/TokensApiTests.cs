@@ -27,7 +27,7 @@ public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
         Assert.True(response.Headers.CacheControl?.NoStore);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(
-            ["tokenId", "tokenSecret", "name", "createdAt", "expiresAt", "permissions", "allowedCidrs"],
+            ["tokenId", "tokenSecret", "name", "createdAt", "expiresAt", "permissions", "allowedCidrs", "rateLimit"],
             body.EnumerateObject().Select(p => p.Name));
         var tokenId = body.GetProperty("tokenId").GetGuid();
         var secret = body.GetProperty("tokenSecret").GetString()!;
@@ -211,6 +211,89 @@ public class TokensApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
             $"/admin/v1/orgs/{org}/tokens", new { userId = "alice", allowedCidrs = Enumerable.Range(0, 33).Select(i => $"10.0.{i}.0/24").ToArray() });
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "invalid_allowed_cidrs");
+    }
+
+    [Fact]
+    public async Task Create_with_a_rate_limit_is_201_and_it_shows_in_details_lists_and_validations()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostAsJsonAsync(
+            $"/admin/v1/orgs/{org}/tokens", new { userId = "alice", rateLimit = new { requestsPerSecond = 10, burst = 20 } });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(10, body.GetProperty("rateLimit").GetProperty("requestsPerSecond").GetDouble());
+        Assert.Equal(20, body.GetProperty("rateLimit").GetProperty("burst").GetInt32());
+        var tokenId = body.GetProperty("tokenId").GetGuid();
+        var validation = await factory.Grains.GetGrain<ITokenGrain>(tokenId).Validate(body.GetProperty("tokenSecret").GetString()!);
+        Assert.Equal(new TokenRateLimit(10, 20), validation.RateLimit);
+
+        var details = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/tokens/{tokenId}");
+        Assert.Equal(["requestsPerSecond", "burst"], details.GetProperty("rateLimit").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(20, details.GetProperty("rateLimit").GetProperty("burst").GetInt32());
+        var page = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens");
+        var item = Assert.Single(page.GetProperty("items").EnumerateArray());
+        Assert.Equal(["rateLimit"], item.GetProperty("restrictions").EnumerateArray().Select(p => p.GetString()));
+    }
+
+    [Theory]
+    [InlineData("{\"requestsPerSecond\":2.5}", 2.5, 3)]
+    [InlineData("{\"requestsPerSecond\":0.01,\"burst\":null}", 0.01, 1)]
+    [InlineData("{\"RequestsPerSecond\":100000,\"Burst\":1000000}", 100000, 1000000)]
+    [InlineData("{\"requestsPerSecond\":1,\"burst\":1}", 1, 1)]
+    public async Task A_rate_limit_within_bounds_is_kept_and_the_burst_defaults_to_the_rate_rounded_up(string rateLimit, double rate, int burst)
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostRawAsync($"/admin/v1/orgs/{org}/tokens", $"{{\"userId\":\"alice\",\"rateLimit\":{rateLimit}}}");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(rate, body.GetProperty("rateLimit").GetProperty("requestsPerSecond").GetDouble());
+        Assert.Equal(burst, body.GetProperty("rateLimit").GetProperty("burst").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_token_without_a_rate_limit_shows_null()
+    {
+        var (client, org) = await OrgWithAliceAsync();
+        var created = await client.CreateTokenAsync(org, new { userId = "alice", rateLimit = (object?)null });
+
+        var details = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/tokens/{created.GetProperty("tokenId").GetGuid()}");
+
+        Assert.Equal(JsonValueKind.Null, created.GetProperty("rateLimit").ValueKind);
+        Assert.Equal(JsonValueKind.Null, details.GetProperty("rateLimit").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("10")]
+    [InlineData("\"10\"")]
+    [InlineData("[10]")]
+    [InlineData("{}")]
+    [InlineData("{\"burst\":5}")]
+    [InlineData("{\"requestsPerSecond\":null}")]
+    [InlineData("{\"requestsPerSecond\":\"10\"}")]
+    [InlineData("{\"requestsPerSecond\":0}")]
+    [InlineData("{\"requestsPerSecond\":-1}")]
+    [InlineData("{\"requestsPerSecond\":0.009}")]
+    [InlineData("{\"requestsPerSecond\":100000.5}")]
+    [InlineData("{\"requestsPerSecond\":1e400}")]
+    [InlineData("{\"requestsPerSecond\":10,\"burst\":0}")]
+    [InlineData("{\"requestsPerSecond\":10,\"burst\":2.5}")]
+    [InlineData("{\"requestsPerSecond\":10,\"burst\":1000001}")]
+    [InlineData("{\"requestsPerSecond\":10,\"burst\":\"5\"}")]
+    [InlineData("{\"requestsPerSecond\":10,\"brust\":5}")]
+    [InlineData("{\"requestsPerSecond\":10,\"REQUESTSPERSECOND\":5}")]
+    public async Task A_bad_rate_limit_is_400_invalid_rate_limit_and_creates_nothing(string rateLimit)
+    {
+        var (client, org) = await OrgWithAliceAsync();
+
+        using var response = await client.PostRawAsync($"/admin/v1/orgs/{org}/tokens", $"{{\"userId\":\"alice\",\"rateLimit\":{rateLimit}}}");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "invalid_rate_limit");
+        var page = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/orgs/{org}/tokens");
+        Assert.Equal(0, page.GetProperty("items").GetArrayLength());
     }
 
     [Fact]

@@ -433,6 +433,8 @@ public sealed class AdminRequestGenerator
             {
                 case "AllowedCidrs":
                     return Pick(["null", "[\"127.0.0.0/8\"]", "[\"10.0.0.0/8\",\"2001:db8::/32\"]"]);
+                case "RateLimit":
+                    return Pick(["null", "{\"requestsPerSecond\":100}", "{\"requestsPerSecond\":0.5,\"burst\":3}"]);
                 case "RequireAllowedCidrs":
                     return OneIn(10) ? "true" : Pick(["false", "null"]);
             }
