@@ -100,20 +100,18 @@ public sealed partial class OrganizationGrain
 
     /// <summary>
     /// A new token id and secret, and the secret's hash; null when Argon2 capacity is exhausted. The secret's fingerprint
-    /// is recorded before the token exists (by create and by rotation alike), so every token that can validate has one
-    /// for secret scanning; if the create fails after this, the record names a token that never was.
+    /// is recorded before the token exists (by create and by rotation alike, while the secret is hashed), so every token
+    /// that can validate has one for secret scanning; if the create fails after this, the record names a token that never was.
     /// </summary>
     private async Task<(Guid TokenId, string Secret, string Hash)?> NewSecretAsync()
     {
         var tokenId = Guid.NewGuid();
         var secret = formatKeys.NewSecret(tokenId);
-        if (await hasher.HashAsync(secret) is not { } hash)
-        {
-            return null;
-        }
-
-        await GrainFactory.GetGrain<ISecretFingerprintGrain>(formatKeys.Fingerprint(secret)!).Record(tokenId);
-        return (tokenId, secret, hash);
+        // Stored while Argon2 works, so its write costs a create no time of its own.
+        var fingerprint = GrainFactory.GetGrain<ISecretFingerprintGrain>(formatKeys.Fingerprint(secret)!).Record(tokenId);
+        var hash = await hasher.HashAsync(secret);
+        await fingerprint;
+        return hash is null ? null : (tokenId, secret, hash);
     }
 
     /// <summary>The secret is added by the interleaved call that made it; it never reaches the organization's turn or state.</summary>
