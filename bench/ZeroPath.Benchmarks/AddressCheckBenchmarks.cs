@@ -1,11 +1,6 @@
-using System.Net;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using ZeroPath.Gateway.Authentication;
-using ZeroPath.Gateway.Caching;
-using ZeroPath.Testing;
 
 namespace ZeroPath.Benchmarks;
 
@@ -18,7 +13,7 @@ namespace ZeroPath.Benchmarks;
 [MemoryDiagnoser]
 public class AddressCheckBenchmarks
 {
-    private ServiceProvider services = null!;
+    private CachedDecisions decisions = null!;
     private TokenAuthenticator authenticator = null!;
     private HttpRequest open = null!;
     private HttpRequest oneRange = null!;
@@ -27,29 +22,16 @@ public class AddressCheckBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var options = new EdgeCacheOptions { MaxStaleness = TimeSpan.FromHours(1), MaxAge = TimeSpan.FromHours(1) };
-        var cache = new ValidationCache(options, TimeProvider.System);
-        // Never called: every request here is a cache hit.
-        authenticator = new TokenAuthenticator(
-            null!, TestSettings.FormatKeys, cache, new RefusalCache(options, TimeProvider.System), new LegacyLookupBudget(options),
-            TimeProvider.System, NullLogger<TokenAuthenticator>.Instance, services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-            new TokenRateLimiter(TimeProvider.System));
-        open = Cached(cache, null, "203.0.113.9");
-        oneRange = Cached(cache, ["203.0.113.0/24"], "203.0.113.9");
-        manyRanges = Cached(cache, [.. Enumerable.Range(0, 31).Select(i => $"10.{i}.0.0/16"), "2001:db8::/32"], "2001:db8::9");
-        cache.Confirm(TimeProvider.System.GetTimestamp());
-        foreach (var request in new[] { open, oneRange, manyRanges })
-        {
-            if (!authenticator.AuthenticateAsync(request).AsTask().GetAwaiter().GetResult().Succeeded)
-            {
-                throw new InvalidOperationException("A benchmark request is not allowed.");
-            }
-        }
+        decisions = new CachedDecisions();
+        authenticator = decisions.Authenticator();
+        open = decisions.Cached("203.0.113.9");
+        oneRange = decisions.Cached("203.0.113.9", ["203.0.113.0/24"]);
+        manyRanges = decisions.Cached("2001:db8::9", [.. Enumerable.Range(0, 31).Select(i => $"10.{i}.0.0/16"), "2001:db8::/32"]);
+        decisions.Confirm(authenticator, open, oneRange, manyRanges);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => services.Dispose();
+    public void Cleanup() => decisions.Dispose();
 
     [Benchmark(Baseline = true, Description = "cache hit, token without allowedCidrs")]
     public ValueTask<AuthDecision> Open() => authenticator.AuthenticateAsync(open);
@@ -59,20 +41,4 @@ public class AddressCheckBenchmarks
 
     [Benchmark(Description = "cache hit, 32 ranges, IPv6 client in the last")]
     public ValueTask<AuthDecision> ManyRanges() => authenticator.AuthenticateAsync(manyRanges);
-
-    private static HttpRequest Cached(ValidationCache cache, string[]? cidrs, string client)
-    {
-        var tokenId = Guid.NewGuid();
-        var secret = TestSettings.FormatKeys.NewSecret(tokenId);
-        var before = cache.Begin();
-        cache.Store(
-            tokenId, secret,
-            new AuthenticatedToken(tokenId, "org", "user", ["scans:read"], DateTimeOffset.UtcNow.AddDays(30), cidrs is null ? null : [.. cidrs]),
-            before);
-        var context = new DefaultHttpContext();
-        context.Request.Headers[TokenHeaders.TokenId] = tokenId.ToString();
-        context.Request.Headers[TokenHeaders.TokenSecret] = secret;
-        context.Connection.RemoteIpAddress = IPAddress.Parse(client);
-        return context.Request;
-    }
 }
