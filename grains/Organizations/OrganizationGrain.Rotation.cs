@@ -18,7 +18,8 @@ public sealed partial class OrganizationGrain
         }
 
         // Interleaved, like CreateToken: these checks save hashing for nothing and are made again in the organization's turn.
-        if (await RotationRefusalAsync(command.TokenId) is { } refused)
+        var (old, refused) = await RotatableAsync(command.TokenId);
+        if (refused is not null)
         {
             return refused;
         }
@@ -28,9 +29,9 @@ public sealed partial class OrganizationGrain
             return new RotateTokenResult(RotateTokenStatus.CreateFailed, new CreateTokenResult(CreateTokenStatus.Busy, null));
         }
 
-        var old = (await Token(command.TokenId).Describe())!;
+        // The options read here are the ones the token was created with: they never change, however long hashing took.
         // The rotated token's lifetime from now; a policy shortened since shortens it instead of refusing the rotation.
-        var days = Math.Clamp((int)Math.Round((old.ExpiresAt - old.CreatedAt).TotalDays), TokenRules.MinExpiresInDays, TokenRules.MaxExpiresInDays);
+        var days = Math.Clamp((int)Math.Round((old!.ExpiresAt - old.CreatedAt).TotalDays), TokenRules.MinExpiresInDays, TokenRules.MaxExpiresInDays);
         var successor = new NewToken(tokenId, old.UserId, old.Name, days, hash, old.RequestedPermissions, old.AllowedCidrs, old.RateLimit, DefaultLifetime: true);
         var rotated = await Self.AddSuccessor(old.TokenId, successor, command.GracePeriod);
         return rotated.Create is { } created ? rotated with { Create = WithSecret(created, secret) } : rotated;
@@ -38,13 +39,13 @@ public sealed partial class OrganizationGrain
 
     public async Task<RotateTokenResult> AddSuccessor(Guid predecessor, NewToken successor, TimeSpan gracePeriod)
     {
-        if (await RotationRefusalAsync(predecessor) is { } refused)
+        var (old, refused) = await RotatableAsync(predecessor);
+        if (refused is not null)
         {
             return refused;
         }
 
-        var old = (await Token(predecessor).Describe())!;
-        var endsAt = old.ExpiresAt;
+        var endsAt = old!.ExpiresAt;
         var created = await AddTokenAsync(successor, async now =>
         {
             // Its own expiry still applies when sooner: then the expiry sweep ends it, as any other.
@@ -82,21 +83,21 @@ public sealed partial class OrganizationGrain
         return new RotateTokenResult(RotateTokenStatus.Rotated, created, endsAt);
     }
 
-    /// <summary>Why a token cannot be rotated now, or null when it can.</summary>
-    private async Task<RotateTokenResult?> RotationRefusalAsync(Guid tokenId)
+    /// <summary>The token's details when it can be rotated now, else why it cannot.</summary>
+    private async Task<(TokenDetails? Token, RotateTokenResult? Refusal)> RotatableAsync(Guid tokenId)
     {
         if (await Token(tokenId).Describe() is not { } old || old.OrganizationId != OrganizationId)
         {
-            return new RotateTokenResult(RotateTokenStatus.NotFound);
+            return (null, new RotateTokenResult(RotateTokenStatus.NotFound));
         }
 
         if (old.Status != TokenStatus.Active || old.ExpiresAt <= time.GetUtcNow()
             || await ListedAsync(old) is not { } listed || Org.IsBeingEnded(listed))
         {
-            return new RotateTokenResult(RotateTokenStatus.NotActive);
+            return (null, new RotateTokenResult(RotateTokenStatus.NotActive));
         }
 
-        return Org.ScheduledEnds.Any(e => e.TokenId == tokenId) ? new RotateTokenResult(RotateTokenStatus.AlreadyRotated) : null;
+        return Org.ScheduledEnds.Any(e => e.TokenId == tokenId) ? (null, new RotateTokenResult(RotateTokenStatus.AlreadyRotated)) : (old, null);
     }
 
     /// <summary>

@@ -70,14 +70,6 @@ public sealed class OrganizationState
         ScheduledEnds.Insert(at < 0 ? ScheduledEnds.Count : at, end);
     }
 
-    /// <summary>Takes the scheduled ends due by <paramref name="now"/> out of the list.</summary>
-    public List<ScheduledEnd> TakeDueEnds(DateTimeOffset now)
-    {
-        var due = ScheduledEnds.TakeWhile(e => e.At <= now).ToList();
-        ScheduledEnds.RemoveRange(0, due.Count);
-        return due;
-    }
-
     /// <summary>Queues applying the policy's forbidden permissions to every token issued so far, replacing one not yet finished.</summary>
     public void BeginPolicySync()
     {
