@@ -71,20 +71,22 @@ public sealed partial class TokenAuthenticator
         IHeaderDictionary headers, ConnectionInfo? connection, IPAddress? client, CancellationToken requestAborted)
     {
         var (decision, decidedBy) = await DecideAsync(headers, requestAborted);
-        if (decision.Identity?.AllowedNetworks is { } allowed
-            && !ClientAddresses.IsAllowed(allowed, connection is null ? client : connection.RemoteIpAddress))
+        if (decision.Identity is { } identity)
         {
-            decision = AuthDecision.Fail(AuthFailure.AddressNotAllowed);
-        }
-        else if (decision.Identity is { } identity && uses is { Enabled: true })
-        {
-            uses.Record(identity, connection is null ? client : connection.RemoteIpAddress);
-        }
-
-        // Only a request that would be admitted takes from the token's rate limit; a token without one costs this null check.
-        if (decision.Identity?.RateLimit is { } limit && !rateLimits.TryAcquire(decision.Identity.TokenId, limit, out var retryAfter))
-        {
-            decision = AuthDecision.RateLimited(time.GetUtcNow() + retryAfter);
+            // A token without ranges, limit or use recording costs these null checks; only a request that would be admitted
+            // takes from the token's rate limit, and only one admitted is a use.
+            if (identity.AllowedNetworks is { } allowed && !ClientAddresses.IsAllowed(allowed, connection is null ? client : connection.RemoteIpAddress))
+            {
+                decision = AuthDecision.Fail(AuthFailure.AddressNotAllowed);
+            }
+            else if (identity.RateLimit is { } limit && !rateLimits.TryAcquire(identity.TokenId, limit, out var retryAfter))
+            {
+                decision = AuthDecision.RateLimited(time.GetUtcNow() + retryAfter);
+            }
+            else if (uses is { Enabled: true })
+            {
+                uses.Record(identity, connection is null ? client : connection.RemoteIpAddress);
+            }
         }
 
         decisions.Add(

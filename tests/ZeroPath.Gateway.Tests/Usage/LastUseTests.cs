@@ -214,6 +214,30 @@ public class GatewayLastUseTests(EdgeFixture fixture) : IClassFixture<EdgeFixtur
     }
 
     [Fact]
+    public async Task A_request_over_the_tokens_rate_limit_is_not_a_use()
+    {
+        var org = fixture.Silo.Grains.GetGrain<IOrganizationGrain>(ZeroPath.Testing.TestSettings.UniqueId("org"));
+        await org.SetMember("alice", ["scans:read"]);
+        var token = (await org.CreateToken(new CreateTokenCommand("alice", null, 30, RateLimit: new TokenRateLimit(0.01, 1)))).Token!;
+        var authenticator = fixture.Gateway.Services.GetRequiredService<TokenAuthenticator>();
+        var headers = new HeaderDictionary
+        {
+            ["X-ZeroPath-API-Token-Id"] = token.TokenId.ToString(),
+            ["X-ZeroPath-API-Token-Secret"] = token.Secret,
+        };
+        Assert.True((await authenticator.AuthenticateAsync(headers, IPAddress.Parse("198.51.100.30"), CancellationToken.None)).Succeeded);
+        var first = fixture.Silo.Clock.GetUtcNow();
+
+        // A minute later, from another address: one request every 100 s, so this one is refused.
+        fixture.Silo.Clock.Advance(TimeSpan.FromMinutes(1));
+        var refused = await authenticator.AuthenticateAsync(headers, IPAddress.Parse("198.51.100.31"), CancellationToken.None);
+        await Recorder.FlushAsync();
+
+        Assert.Equal(AuthFailure.RateLimited, refused.Failure);
+        Assert.Equal(new TokenLastUse(TokenUsageLayout.Minute(first), "198.51.100.30"), await StoredUseAsync(org, token.TokenId));
+    }
+
+    [Fact]
     public async Task A_refused_request_records_nothing()
     {
         var (org, token) = await fixture.IssueAsync();
